@@ -1,0 +1,34 @@
+"""The `calsync` command line.
+
+Each part of the product keeps its commands in its own module here; this module only wires them
+into one Typer application.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from calsync import __version__
+
+app = typer.Typer(
+    name="calsync",
+    help="CalSync: two-way sync between a CRM calendar and Microsoft 365 calendars.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.callback()
+def root() -> None:
+    """CalSync: two-way sync between a CRM calendar and Microsoft 365 calendars."""
+
+
+@app.command()
+def version() -> None:
+    """Print the installed CalSync version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Entry point of the `calsync` console script."""
+    app()
