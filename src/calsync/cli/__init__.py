@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from calsync import __version__
+from calsync.cli.db import app as db_app
 
 app = typer.Typer(
     name="calsync",
@@ -16,6 +17,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(db_app, name="db")
 
 
 @app.callback()

@@ -1,0 +1,1 @@
+"""Alembic migrations of the CRM tables (run them with `calsync db upgrade`)."""
