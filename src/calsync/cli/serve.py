@@ -1,0 +1,44 @@
+"""`calsync serve`: bring the database up to date, then serve the API (and web app) with uvicorn."""
+
+from __future__ import annotations
+
+import typer
+import uvicorn
+
+from calsync.crm.migrate import upgrade_database
+from calsync.web.app import create_app
+from calsync.web.settings import WebSettings
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def base_url(host: str, port: int) -> str:
+    """The address a person types into a browser or curl for a server on `host`:`port`."""
+    shown_host = f"[{host}]" if ":" in host else host
+    return f"http://{shown_host}:{port}"
+
+
+def run_server(settings: WebSettings, host: str, port: int) -> None:
+    """Serve CalSync on `host`:`port` until interrupted (Ctrl+C)."""
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def serve(
+    host: str = typer.Option(
+        DEFAULT_HOST,
+        help="Address to listen on. The default accepts connections from this machine only.",
+    ),
+    port: int = typer.Option(DEFAULT_PORT, min=1, max=65535, help="TCP port to listen on."),
+) -> None:
+    """Migrate the database, then serve the REST API at /api/v1 (docs at /api/v1/docs).
+
+    The database is CALSYNC_DATABASE_URL (e.g. postgresql+psycopg://user:pass@host/db), or the
+    SQLite file calsync.sqlite3 in CALSYNC_DATA_DIR (default: the current directory).
+    """
+    settings = WebSettings.from_environment()
+    revision = upgrade_database(settings.database_url)
+    url = base_url(host, port)
+    typer.echo(f"Database is at migration {revision}.")
+    typer.echo(f"CalSync is serving on {url}/ (API docs: {url}/api/v1/docs). Press Ctrl+C to stop.")
+    run_server(settings, host, port)
