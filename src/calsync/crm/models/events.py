@@ -176,6 +176,8 @@ class EventAttendee(Base):
     )
     email: Mapped[str | None] = mapped_column(String(320))
     email_normalized: Mapped[str | None] = mapped_column(String(320), index=True)
+    # Display name that came with a bare address (for example from Outlook); records have their own.
+    name: Mapped[str | None] = mapped_column(String(200))
     attendee_type: Mapped[AttendeeType] = mapped_column(
         enum_column(AttendeeType, "attendee_type"), default=AttendeeType.REQUIRED
     )

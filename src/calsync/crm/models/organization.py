@@ -24,6 +24,8 @@ class Organization(Base, Timestamped):
 
     __tablename__ = "organization"
     __table_args__ = (
+        # One firm per installation: the row is always id 1, so two first uses cannot create two.
+        CheckConstraint("id = 1", name="single_row"),
         CheckConstraint("run_frequency_minutes > 0", name="run_frequency_positive"),
         CheckConstraint("window_past_days >= 0", name="window_past_not_negative"),
         CheckConstraint("window_future_days >= 0", name="window_future_not_negative"),

@@ -84,6 +84,7 @@ def upgrade() -> None:
         sa.Column("certificate_private_key_encrypted", sa.LargeBinary(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("id = 1", name=op.f("ck_organization_single_row")),
         sa.CheckConstraint(
             "run_frequency_minutes > 0", name=op.f("ck_organization_run_frequency_positive")
         ),
@@ -350,6 +351,7 @@ def upgrade() -> None:
         sa.Column("contact_id", sa.Integer(), nullable=True),
         sa.Column("email", sa.String(length=320), nullable=True),
         sa.Column("email_normalized", sa.String(length=320), nullable=True),
+        sa.Column("name", sa.String(length=200), nullable=True),
         sa.Column(
             "attendee_type",
             sa.Enum(
