@@ -1,0 +1,142 @@
+"""App-only access tokens through MSAL's ``ConfidentialClientApplication`` (client credentials
+flow).
+
+MSAL does the protocol (authority metadata, client assertion for certificates, its own token cache);
+this module adapts it to asyncio. MSAL is synchronous and does network I/O, so token requests run in
+a worker thread, one at a time. The current token is kept here as well so that the hot path (every
+Graph request) costs a dictionary lookup, and it is renewed a few minutes before ``expires_in`` runs
+out. When Graph still answers 401 (a token revoked or expired early, GRAPH.md §9 [i2002]) the
+transport calls ``refresh`` with the rejected token; the token is dropped from MSAL's cache too, so
+the next acquisition really goes to the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import msal
+
+from calsync.graph.errors import GraphConnectionError, TokenAcquisitionFailed
+from calsync.graph.settings import GraphSettings
+
+
+class TokenProvider(Protocol):
+    """What the transport needs from authentication."""
+
+    async def token(self) -> str:
+        """A bearer token valid for at least a little while."""
+        ...
+
+    async def refresh(self, rejected: str) -> str:
+        """A new token after Graph rejected ``rejected`` (no-op if another task already replaced
+        it)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    value: str
+    renew_at: float
+
+
+class MsalTokenProvider:
+    """Tokens for one app registration in one tenant."""
+
+    def __init__(
+        self,
+        settings: GraphSettings,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._app: Any = (
+            None  # built on first use: MSAL fetches the authority's metadata when constructed
+        )
+        self._current: _Token | None = None
+        self._lock = asyncio.Lock()
+
+    async def token(self) -> str:
+        current = self._current
+        if current is not None and self._clock() < current.renew_at:
+            return current.value
+        async with self._lock:
+            current = self._current
+            if current is not None and self._clock() < current.renew_at:
+                return current.value
+            return await self._acquire()
+
+    async def refresh(self, rejected: str) -> str:
+        async with self._lock:
+            current = self._current
+            if current is not None and current.value != rejected:
+                return current.value
+            self._current = None
+            await asyncio.to_thread(self._forget, rejected)
+            return await self._acquire()
+
+    async def _acquire(self) -> str:
+        started = self._clock()
+        try:
+            result: dict[str, Any] = await asyncio.to_thread(self._acquire_blocking)
+        except OSError as exc:  # MSAL's HTTP stack raises OSError subclasses on network failures
+            raise GraphConnectionError(
+                f"could not reach the token endpoint of {self._settings.authority}: {exc}"
+            ) from exc
+        if "access_token" not in result:
+            raise TokenAcquisitionFailed(
+                str(result.get("error_description") or "no access token in the token response"),
+                graph_code=str(result.get("error") or "unknown"),
+            )
+        lifetime = float(result.get("expires_in") or 0)
+        # Renew ahead of expiry: 5 minutes for normal hour-long tokens, a tenth for short-lived
+        # ones.
+        margin = min(300.0, lifetime / 10)
+        token = _Token(str(result["access_token"]), renew_at=started + max(lifetime - margin, 0.0))
+        self._current = token
+        return token.value
+
+    def _acquire_blocking(self) -> dict[str, Any]:
+        if self._app is None:
+            self._app = _build_application(self._settings)
+        result: dict[str, Any] = self._app.acquire_token_for_client(scopes=[self._settings.scope])
+        return result
+
+    def _forget(self, rejected: str) -> None:
+        if self._app is None:
+            return
+        cache = self._app.token_cache
+        for entry in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
+            if entry.get("secret") == rejected:
+                cache.remove_at(entry)
+
+
+def _build_application(settings: GraphSettings) -> Any:
+    credential: str | dict[str, str]
+    if settings.certificate is not None:
+        credential = settings.certificate.to_msal()
+    else:
+        assert settings.client_secret is not None  # guaranteed by GraphSettings
+        credential = settings.client_secret
+    options: dict[str, Any] = {}
+    if settings.ca_bundle is not None:
+        options["verify"] = str(settings.ca_bundle)
+    if not settings.uses_entra_id:
+        options["instance_discovery"] = False
+    try:
+        return msal.ConfidentialClientApplication(
+            settings.client_id,
+            client_credential=credential,
+            authority=settings.authority,
+            timeout=settings.request_timeout_seconds,
+            **options,
+        )
+    except ValueError as exc:  # MSAL's words for "the authority's metadata was unusable"
+        raise TokenAcquisitionFailed(
+            f"the authority {settings.authority} did not serve usable OpenID metadata: {exc}",
+            graph_code="invalid_authority",
+        ) from exc

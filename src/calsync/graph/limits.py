@@ -1,0 +1,99 @@
+"""Per-mailbox traffic limits, so CalSync stays under Outlook's throttling thresholds instead of
+tripping them.
+
+Outlook throttles per app and mailbox: at most 4 requests in flight and 10,000 requests per 10
+minutes (GRAPH.md §7). Each mailbox gets a semaphore for the first and a sliding window of request
+start times for the second; a request that would exceed the budget waits until the oldest request
+leaves the window. Throttled requests still count against Graph's quota, so every attempt (retries
+included) takes a slot here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+
+class MailboxLimiter:
+    """Concurrency and request budget for one mailbox."""
+
+    def __init__(
+        self,
+        *,
+        concurrency: int,
+        budget: int,
+        window_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._slots = asyncio.Semaphore(concurrency)
+        self._budget = budget
+        self._window = window_seconds
+        self._clock = clock
+        self._sleep = sleep
+        self._starts: deque[float] = deque()
+        self._budget_lock = asyncio.Lock()
+        self.in_flight = 0
+        self.peak_in_flight = 0
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one of the mailbox's concurrent slots for the duration of one HTTP exchange."""
+        async with self._slots:
+            await self._spend_budget()
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            try:
+                yield
+            finally:
+                self.in_flight -= 1
+
+    async def _spend_budget(self) -> None:
+        async with self._budget_lock:
+            while True:
+                now = self._clock()
+                while self._starts and self._starts[0] <= now - self._window:
+                    self._starts.popleft()
+                if len(self._starts) < self._budget:
+                    self._starts.append(now)
+                    return
+                await self._sleep(self._starts[0] + self._window - now)
+
+
+class MailboxLimits:
+    """One ``MailboxLimiter`` per mailbox address or id, created on first use.
+
+    Mailbox keys are compared case-insensitively because Exchange addresses are case-insensitive;
+    requests that address no mailbox (``$batch`` across mailboxes, subscriptions) share the ``""``
+    key.
+    """
+
+    def __init__(
+        self,
+        *,
+        concurrency: int,
+        budget: int,
+        window_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._make = functools.partial(
+            MailboxLimiter,
+            concurrency=concurrency,
+            budget=budget,
+            window_seconds=window_seconds,
+            clock=clock,
+            sleep=sleep,
+        )
+        self._limiters: dict[str, MailboxLimiter] = {}
+
+    def for_mailbox(self, mailbox: str | None) -> MailboxLimiter:
+        key = (mailbox or "").strip().lower()
+        limiter = self._limiters.get(key)
+        if limiter is None:
+            limiter = self._limiters[key] = self._make()
+        return limiter
