@@ -1,0 +1,73 @@
+"""Signing in and out of the web app with an email address and password."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from calsync.crm.models import User
+from calsync.web.database import DbSession
+from calsync.web.pages.forms import read_form, text
+from calsync.web.pages.rendering import browser_sessions, render
+from calsync.web.pages.signed_in import safe_next_path
+from calsync.web.passwords import hash_password, needs_rehash, rehash_password, verify_password
+
+router = APIRouter()
+
+WRONG_CREDENTIALS = "The email or password is not right. Check both and try again."
+
+# Checked against when no user has the email, so a wrong email takes as long as a wrong password.
+_DECOY_HASH = hash_password("calsync-decoy-password")
+
+
+def find_user_by_email(db: DbSession, email: str) -> User | None:
+    """The staff user whose mailbox is `email`, compared as the CRM stores it (trimmed, lower)."""
+    normalized = email.strip().lower()
+    if not normalized:
+        return None
+    return db.scalars(select(User).where(User.email_normalized == normalized)).first()
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_page(request: Request, next: str | None = None) -> Response:
+    return render(
+        request, "signin.html", {"email": "", "errors": {}, "next_path": safe_next_path(next)}
+    )
+
+
+@router.post("/signin", response_class=HTMLResponse)
+async def signin(request: Request, db: DbSession) -> Response:
+    form = await read_form(request)
+    email, password = text(form, "email"), form.get("password")
+    password = password if isinstance(password, str) else ""
+    next_path = safe_next_path(text(form, "next"))
+    errors: dict[str, str] = {}
+    if not email:
+        errors["email"] = "Enter your email address."
+    if not password:
+        errors["password"] = "Enter your password."
+    user = find_user_by_email(db, email) if not errors else None
+    if not errors:
+        stored = user.password_hash if user is not None else None
+        if not verify_password(stored or _DECOY_HASH, password) or user is None or not stored:
+            errors["password"] = WRONG_CREDENTIALS
+    if errors or user is None or user.password_hash is None:
+        context = {"email": email, "errors": errors, "next_path": next_path}
+        return render(request, "signin.html", context, status_code=401 if email else 422)
+    if needs_rehash(user.password_hash):
+        user.password_hash = rehash_password(password)
+        db.commit()
+    response = RedirectResponse(next_path, status_code=303)
+    browser_sessions(request).start(
+        request, response, user_id=user.id, password_hash=user.password_hash
+    )
+    return response
+
+
+@router.post("/signout")
+async def signout(request: Request) -> Response:
+    await read_form(request)
+    response = RedirectResponse("/signin?notice=signed-out", status_code=303)
+    browser_sessions(request).end(response)
+    return response

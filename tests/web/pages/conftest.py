@@ -1,0 +1,75 @@
+"""A real CalSync app on a migrated SQLite copy, driven through Starlette's test client.
+
+The pages are server-rendered, so most of their behaviour (sign-in, CSRF, inline errors) is
+checked here at HTTP level; tests/browser/ drives the same pages in Chromium.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from calsync.crm.models import Role, User
+from calsync.web import WebSettings, create_app
+from calsync.web.passwords import hash_password
+
+STAFF_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def pages_database_url(sqlite_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "calsync.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def client(pages_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.delenv("CALSYNC_SECRET_KEY", raising=False)
+    app = create_app(WebSettings(database_url=pages_database_url))
+    with TestClient(app, follow_redirects=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def db(client: TestClient) -> Iterator[Session]:
+    factory: sessionmaker[Session] = client.app.state.session_factory  # type: ignore[attr-defined]
+    with factory() as session:
+        yield session
+
+
+@pytest.fixture
+def staff_user(db: Session) -> User:
+    user = User(
+        name="Grace Hopper",
+        email="Grace.Hopper@northwind.example",
+        email_normalized="grace.hopper@northwind.example",
+        role=Role.STAFF,
+        time_zone="Europe/London",
+        password_hash=hash_password(STAFF_PASSWORD),
+    )
+    db.add(user)
+    db.commit()
+    return user
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token a page put in its forms."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, email: str, password: str) -> None:
+    page = client.get("/signin")
+    response = client.post(
+        "/signin",
+        data={"email": email, "password": password, "csrf_token": csrf_token(page.text)},
+    )
+    assert response.status_code == 303, response.text
