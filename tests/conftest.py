@@ -1,3 +1,5 @@
 """Shared test set-up. Each part's reusable fixtures live in `tests/fixtures/` and are listed here."""
 
+import calsync.workflows.models  # noqa: F401  (its tables are in the CRM migrations too)
+
 pytest_plugins: list[str] = ["tests.fixtures.postgres"]
