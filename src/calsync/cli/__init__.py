@@ -10,6 +10,7 @@ import typer
 
 from calsync import __version__
 from calsync.cli.db import app as db_app
+from calsync.cli.passwords import app as users_app
 from calsync.cli.serve import serve
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
 app.command()(serve)
 
 

@@ -7,8 +7,14 @@ the next time their owner signs in.
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from calsync.crm.models import User
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -53,3 +59,17 @@ def needs_rehash(password_hash: str) -> bool:
 def rehash_password(password: str) -> str:
     """A fresh hash of a password just verified (no length rule: it was accepted before)."""
     return _hasher.hash(password)
+
+
+@cache
+def decoy_hash() -> str:
+    """A hash checked when no user has the email, so that takes as long as a wrong password."""
+    return _hasher.hash("calsync-decoy-password")
+
+
+def user_with_email(session: Session, email: str) -> User | None:
+    """The staff user whose mailbox is `email`, compared as the CRM stores it (trimmed, lower)."""
+    normalized = email.strip().lower()
+    if not normalized:
+        return None
+    return session.scalars(select(User).where(User.email_normalized == normalized)).first()

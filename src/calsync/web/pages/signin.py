@@ -4,29 +4,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
-from calsync.crm.models import User
 from calsync.web.database import DbSession
 from calsync.web.pages.forms import read_form, text
 from calsync.web.pages.rendering import browser_sessions, render
 from calsync.web.pages.signed_in import safe_next_path
-from calsync.web.passwords import hash_password, needs_rehash, rehash_password, verify_password
+from calsync.web.passwords import (
+    decoy_hash,
+    needs_rehash,
+    rehash_password,
+    user_with_email,
+    verify_password,
+)
 
 router = APIRouter()
 
 WRONG_CREDENTIALS = "The email or password is not right. Check both and try again."
-
-# Checked against when no user has the email, so a wrong email takes as long as a wrong password.
-_DECOY_HASH = hash_password("calsync-decoy-password")
-
-
-def find_user_by_email(db: DbSession, email: str) -> User | None:
-    """The staff user whose mailbox is `email`, compared as the CRM stores it (trimmed, lower)."""
-    normalized = email.strip().lower()
-    if not normalized:
-        return None
-    return db.scalars(select(User).where(User.email_normalized == normalized)).first()
 
 
 @router.get("/signin", response_class=HTMLResponse)
@@ -47,10 +40,10 @@ async def signin(request: Request, db: DbSession) -> Response:
         errors["email"] = "Enter your email address."
     if not password:
         errors["password"] = "Enter your password."
-    user = find_user_by_email(db, email) if not errors else None
+    user = user_with_email(db, email) if not errors else None
     if not errors:
         stored = user.password_hash if user is not None else None
-        if not verify_password(stored or _DECOY_HASH, password) or user is None or not stored:
+        if not verify_password(stored or decoy_hash(), password) or user is None or not stored:
             errors["password"] = WRONG_CREDENTIALS
     if errors or user is None or user.password_hash is None:
         context = {"email": email, "errors": errors, "next_path": next_path}
