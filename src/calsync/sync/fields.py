@@ -1,0 +1,328 @@
+"""The fields CalSync carries between the CRM and Microsoft 365, as one comparable `EventSnapshot`.
+
+Three-way merge and "no echo" both rest on one question: *did this field change?* The answer must
+come from content, never from how a side happens to spell it. Graph returns times in UTC with seven
+fractional digits, wraps bodies in an HTML document, lists attendees in any order and case; the CRM
+stores the same meeting as zoned times, plain text and records. Every value here is therefore
+normalised on construction, so that two snapshots of the same meeting compare equal however each
+side represented it:
+
+- times are instants, compared in UTC to the second; the IANA zone travels along (it is what Outlook
+  shows) but a zone name alone never makes a difference, because the two sides name zones in
+  different dialects;
+- all-day events are keyed by their dates, never by the midnights some zone puts around them;
+- bodies are compared as plain text: HTML is reduced to its text, whitespace runs collapse, line
+  ends are unified and the Teams join block the server appends is left out;
+- attendees are a set of lower-cased, trimmed addresses; their record kind travels along but is not
+  content.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from html.parser import HTMLParser
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from calsync.sync.errors import InvalidAttendee, InvalidEventData
+from calsync.sync.recurrence import Recurrence
+
+
+class ShowAs(StrEnum):
+    """Graph's `showAs`, which the CRM calls "show as"; the wire values are used as-is."""
+
+    FREE = "free"
+    TENTATIVE = "tentative"
+    BUSY = "busy"
+    OOF = "oof"
+    WORKING_ELSEWHERE = "workingElsewhere"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def parse(cls, raw: str, *, field_name: str = "show_as") -> ShowAs:
+        """Read a show-as value in any letter case; name the field when Graph has no such value."""
+        wanted = raw.strip().lower()
+        for member in cls:
+            if member.value.lower() == wanted:
+                return member
+        allowed = ", ".join(member.value for member in cls)
+        raise InvalidEventData(
+            f"'{raw}' is not a show-as value; use one of {allowed}", field=field_name
+        )
+
+
+class AttendeeKind(StrEnum):
+    """What an attendee address stands for on the CRM side (SPEC §1, §3)."""
+
+    USER = "user"
+    INDIVIDUAL = "individual"
+    CONTACT = "contact"
+    EMAIL = "email"
+    """A bare address: no CRM record matches it (yet), or the Graph side has not been matched."""
+
+
+_PRIVATE_SENSITIVITIES = frozenset({"private", "confidential"})
+
+
+def is_private_sensitivity(sensitivity: str | None) -> bool:
+    """Graph `sensitivity` → the CRM's private flag: `private` and `confidential` hide details."""
+    return (sensitivity or "normal").strip().lower() in _PRIVATE_SENSITIVITIES
+
+
+def sensitivity_for(is_private: bool) -> str:
+    """The CRM's private flag → the Graph `sensitivity` to write."""
+    return "private" if is_private else "normal"
+
+
+def normalize_address(raw: str, *, field_name: str = "attendees") -> str:
+    """An address as compared: trimmed and lower-cased (SPEC §3 matches case-insensitively)."""
+    address = raw.strip().lower()
+    if not address or "@" not in address or address.startswith("@") or address.endswith("@"):
+        raise InvalidAttendee(f"'{raw}' is not an e-mail address", field=field_name)
+    if any(character.isspace() for character in address):
+        raise InvalidAttendee(
+            f"'{raw}' contains spaces; an e-mail address has none", field=field_name
+        )
+    return address
+
+
+@dataclass(frozen=True, slots=True)
+class SyncedAttendee:
+    """One attendee as compared: the address is the content; `kind` says what it resolved to.
+
+    `kind` is excluded from equality on purpose: an address that starts matching a newly created
+    Contact is not an edit made by anyone, and must not look like one.
+    """
+
+    address: str
+    kind: AttendeeKind = field(default=AttendeeKind.EMAIL, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "address", normalize_address(self.address))
+
+
+def _check_aware(value: datetime, field_name: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidEventData(
+            f"{value.isoformat()} has no time zone; give an aware datetime", field=field_name
+        )
+
+
+def _check_zone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise InvalidEventData(
+            f"'{name}' is not an IANA time zone (e.g. 'America/New_York')", field="time_zone"
+        ) from error
+
+
+@dataclass(frozen=True, slots=True)
+class TimedSpan:
+    """A timed event: start and end instants, plus the IANA zone the event lives in.
+
+    The instants are stored in UTC, truncated to the second (Graph's seven fractional digits are
+    noise). The zone is carried so a push can write 10:00 Eastern as 10:00 Eastern (SPEC §2), but it
+    is not compared: the same meeting read back from Graph in UTC is the same meeting.
+    """
+
+    start: datetime
+    end: datetime
+    time_zone: str = field(default="UTC", compare=False)
+
+    def __post_init__(self) -> None:
+        _check_aware(self.start, "start")
+        _check_aware(self.end, "end")
+        _check_zone(self.time_zone)
+        start = self.start.astimezone(UTC).replace(microsecond=0)
+        end = self.end.astimezone(UTC).replace(microsecond=0)
+        if end < start:
+            raise InvalidEventData("end must not be before start", field="end")
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+
+    def local_start(self) -> datetime:
+        """The start on the wall clock of the event's own zone (what Outlook shows)."""
+        return self.start.astimezone(ZoneInfo(self.time_zone))
+
+    def local_end(self) -> datetime:
+        """The end on the wall clock of the event's own zone."""
+        return self.end.astimezone(ZoneInfo(self.time_zone))
+
+
+@dataclass(frozen=True, slots=True)
+class AllDaySpan:
+    """An all-day event: its first day and the day after its last (exclusive, like Graph's)."""
+
+    first_day: date
+    end_day: date
+
+    def __post_init__(self) -> None:
+        if isinstance(self.first_day, datetime) or isinstance(self.end_day, datetime):
+            raise InvalidEventData(
+                "all-day events take dates, not datetimes",
+                field="start" if isinstance(self.first_day, datetime) else "end",
+            )
+        if self.end_day <= self.first_day:
+            raise InvalidEventData(
+                "an all-day event ends on a later day than it starts (the end day is exclusive)",
+                field="end",
+            )
+
+
+EventTiming = TimedSpan | AllDaySpan
+
+
+_LINE_BREAKING_TAGS = frozenset(
+    {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "hr"}
+)
+_INVISIBLE_TAGS = frozenset({"head", "style", "script", "title"})
+
+
+class _HtmlText(HTMLParser):
+    """Collects the text a reader would see in an HTML body, with block elements as line breaks."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _INVISIBLE_TAGS:
+            self._hidden_depth += 1
+        elif tag in _LINE_BREAKING_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _INVISIBLE_TAGS:
+            self._hidden_depth = max(0, self._hidden_depth - 1)
+        elif tag in _LINE_BREAKING_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._hidden_depth == 0:
+            self.parts.append(data)
+
+
+_SEPARATOR_LINE = re.compile(r"^_{20,}$")
+_TEAMS_BLOCK_MARKER = "microsoft teams"
+
+
+def _without_teams_block(lines: list[str]) -> list[str]:
+    """Drop the "Microsoft Teams meeting" block Exchange appends between two lines of underscores.
+
+    The block belongs to the online meeting, not to the description a person wrote; the join URL
+    reaches the CRM through `onlineMeeting.joinUrl` instead (GRAPH.md §4).
+    """
+    separators = [index for index, line in enumerate(lines) if _SEPARATOR_LINE.match(line)]
+    for position, opening in enumerate(separators):
+        closing = separators[position + 1] if position + 1 < len(separators) else len(lines) - 1
+        block = " ".join(lines[opening : closing + 1]).lower()
+        if _TEAMS_BLOCK_MARKER in block:
+            return lines[:opening] + lines[closing + 1 :]
+    return lines
+
+
+def normalize_text(text: str) -> str:
+    """Plain text as compared: unified line ends, spaces collapsed per line, blank lines dropped.
+
+    Blank lines are dropped, not just collapsed, because HTML gives no reliable way to tell a
+    paragraph gap from a line break (`<p>` versus `<div>` versus `<br>`), and Graph turns a text
+    body into HTML of its own choosing; keeping them would make every round trip look like an edit.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    lines = _without_teams_block(lines)
+    return "\n".join(line for line in lines if line)
+
+
+def body_text(content: str | None, content_type: str | None = "text") -> str:
+    """A Graph `body` (or a CRM description) as the plain text the sync compares and writes.
+
+    HTML is reduced to what a reader sees; Graph answers `"html"` even when `"HTML"` was sent, so
+    the type is read case-insensitively. Anything other than html is taken as text.
+    """
+    if not content:
+        return ""
+    if (content_type or "text").strip().lower() == "html":
+        parser = _HtmlText()
+        parser.feed(content)
+        parser.close()
+        return normalize_text(html.unescape("".join(parser.parts)))
+    return normalize_text(content)
+
+
+def normalize_location(location: str | None) -> str:
+    """A location display name as compared: whitespace runs collapsed, trimmed, missing = empty."""
+    return " ".join((location or "").split())
+
+
+@dataclass(frozen=True, slots=True)
+class EventSnapshot:
+    """The synced content of one event, as one side has it now or as last synced (the base).
+
+    Build it with raw values: construction normalises them (see the module docstring), so equality
+    means "no change a person would notice". `recurrence` is set on series masters only; occurrences
+    carry None. Attendees are the participants other than the calendar's owner (the organizer
+    included when the owner is an attendee), which is what both an organizer's copy and an
+    attendee's copy can agree on.
+    """
+
+    subject: str
+    timing: EventTiming
+    body: str = ""
+    location: str = ""
+    show_as: ShowAs = ShowAs.BUSY
+    is_private: bool = False
+    is_teams_meeting: bool = False
+    attendees: frozenset[SyncedAttendee] = frozenset()
+    recurrence: Recurrence | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.timing, TimedSpan | AllDaySpan):
+            raise InvalidEventData("timing must be a TimedSpan or an AllDaySpan", field="timing")
+        object.__setattr__(self, "subject", (self.subject or "").strip())
+        object.__setattr__(self, "body", normalize_text(self.body or ""))
+        object.__setattr__(self, "location", normalize_location(self.location))
+        if not isinstance(self.show_as, ShowAs):
+            object.__setattr__(self, "show_as", ShowAs.parse(str(self.show_as)))
+        object.__setattr__(self, "attendees", frozenset(_as_attendees(self.attendees)))
+
+    @property
+    def is_all_day(self) -> bool:
+        return isinstance(self.timing, AllDaySpan)
+
+    @property
+    def attendee_addresses(self) -> frozenset[str]:
+        return frozenset(attendee.address for attendee in self.attendees)
+
+
+def _as_attendees(values: Iterable[SyncedAttendee | str]) -> Iterable[SyncedAttendee]:
+    for value in values:
+        yield value if isinstance(value, SyncedAttendee) else SyncedAttendee(value)
+
+
+SYNCED_FIELDS: tuple[str, ...] = (
+    "subject",
+    "body",
+    "location",
+    "timing",
+    "show_as",
+    "is_private",
+    "is_teams_meeting",
+    "attendees",
+    "recurrence",
+)
+"""Every field the sync carries, in the order they are merged and reported."""
+
+ORGANIZER_FIELDS: frozenset[str] = frozenset(
+    {"subject", "body", "location", "timing", "is_teams_meeting", "attendees", "recurrence"}
+)
+"""Fields only a meeting's organizer can change in Microsoft 365; attendees keep them CRM-local."""
+
+MICROSOFT_365_OWNED_FIELDS: frozenset[str] = frozenset({"recurrence"})
+"""Fields whose CRM-side changes are refused (SPEC §5: a recurrence belongs to Microsoft 365)."""

@@ -1,0 +1,502 @@
+"""Deciding what to write where for one event: the core's main entry points.
+
+`plan_event` takes an `EventState` (link, CRM side, Graph side) and returns an `EventPlan`. The
+cases:
+
+- no link, CRM event only: CRM-origin creation, pushed with a transactionId from the outbox entry
+  (SPEC §2); never for a CRM-made recurring event (SPEC §5) or an internal copy (SPEC §6).
+- no link, Graph event only: import into the CRM, unless it is the invitation copy of a CRM-made
+  meeting (SPEC §6).
+- no link, both: re-link after lost state or a full resync (SPEC §9): no base, Microsoft 365 wins
+  the differences, nothing is sent to Graph (so no invitation goes out again).
+- link, both: three-way merge (`calsync.sync.merge`).
+- link, deleted in the CRM: cancel or delete in Graph, or bring it back if Outlook edited it
+  (SPEC §2).
+- link, deleted in Outlook: delete in the CRM, logging a lost CRM edit (SPEC §2).
+- link, deleted on both sides: forget the link.
+
+`plan_push` is the immediate CRM → Microsoft 365 path (the outbox worker), which does not read Graph
+first: it merges against the link's base and relies on If-Match, so an Outlook change made meanwhile
+fails the write with 412 and is merged properly by the next pull. `plan_graph_write_result` reads
+Graph's answer to a create or update: it records the new change key and the Teams join URL, and
+turns a Teams flag that did not take into a visible warning (SPEC §4).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+from calsync.sync.actions import (
+    Action,
+    CreateInCrm,
+    CreateInGraph,
+    DeleteInCrm,
+    DeleteInGraph,
+    DeleteMethod,
+    EventPlan,
+    ForgetLink,
+    MarkNotSynced,
+    NoticeCode,
+    SaveLink,
+    SetTeamsJoinUrl,
+    Severity,
+    SyncNotice,
+    UpdateInCrm,
+    UpdateInGraph,
+)
+from calsync.sync.errors import InconsistentSyncState
+from calsync.sync.fields import MICROSOFT_365_OWNED_FIELDS, ORGANIZER_FIELDS, EventSnapshot
+from calsync.sync.merge import (
+    Conflict,
+    merge_fields,
+    resolve_deleted_in_crm,
+    resolve_deleted_in_outlook,
+)
+from calsync.sync.recurrence_summary import summarize_recurrence
+from calsync.sync.state import (
+    CrmDeleted,
+    CrmEvent,
+    EventState,
+    GraphDeleted,
+    GraphEvent,
+    GraphEventType,
+    MeetingContext,
+    Origin,
+    SyncLink,
+)
+
+_TRANSACTION_NAMESPACE = uuid.UUID("6c1f3a52-9a0e-4a43-8d8e-0b3f6f1f2c11")
+
+CRM_RECURRENCE_MESSAGE = (
+    "Recurring events created with the CRM's own recurrence settings are not synced to Microsoft "
+    "365. Create the series in Outlook to have it on both sides."
+)
+RECURRENCE_REFUSED_MESSAGE = (
+    "The recurrence of this series is managed in Microsoft 365; the change made in the CRM was not "
+    "applied. Change it in Outlook."
+)
+TEAMS_OFF_REFUSED_MESSAGE = (
+    "A Teams meeting cannot be switched off once it exists in Microsoft 365; the Teams Meeting box "
+    "was checked again. Cancel the meeting and create a new one to meet without Teams."
+)
+TEAMS_NOT_AVAILABLE_MESSAGE = (
+    "Microsoft 365 did not create a Teams meeting: the mailbox {mailbox} cannot host Teams "
+    "meetings (no Teams licence, or Teams is not an allowed online meeting provider). The event "
+    "was synced without Teams and its Teams Meeting box was cleared."
+)
+
+
+def transaction_id_for(outbox_entry_id: str) -> str:
+    """The Graph transactionId of a create, from its outbox entry: every retry sends the same."""
+    if not outbox_entry_id.strip():
+        raise InconsistentSyncState("an outbox entry id is required", field="outbox_entry_id")
+    return f"calsync-{uuid.uuid5(_TRANSACTION_NAMESPACE, outbox_entry_id)}"
+
+
+def plan_event(state: EventState) -> EventPlan:
+    """Decide the writes for one event from its link and both sides' current state."""
+    _check_consistent(state)
+    link, crm, graph = state.link, state.crm, state.graph
+    if isinstance(graph, GraphEvent) and graph.is_cancelled:
+        graph = GraphDeleted(graph.graph_id)
+    if isinstance(crm, CrmEvent) and crm.internal_copy_of is not None and crm.origin is Origin.CRM:
+        return EventPlan()
+    if link is None:
+        if isinstance(crm, CrmEvent) and isinstance(graph, GraphEvent):
+            return _plan_relink(crm, graph)
+        if isinstance(crm, CrmEvent) and graph is None:
+            return _plan_crm_creation(crm, state.outbox_entry_id)
+        if crm is None and isinstance(graph, GraphEvent):
+            return _plan_import(graph, state.meeting)
+        return EventPlan()
+    if crm is None or graph is None:
+        raise InconsistentSyncState(
+            "a linked event needs both sides' state (an event or a tombstone); use plan_push to "
+            "push without reading Microsoft 365",
+            field="crm" if crm is None else "graph",
+        )
+    if isinstance(crm, CrmEvent) and isinstance(graph, GraphEvent):
+        return _plan_merge(link, crm, graph)
+    if isinstance(crm, CrmDeleted) and isinstance(graph, GraphEvent):
+        return _plan_deleted_in_crm(link, graph)
+    if isinstance(crm, CrmEvent) and isinstance(graph, GraphDeleted):
+        return _plan_deleted_in_outlook(link, crm)
+    return EventPlan(link=ForgetLink())
+
+
+def plan_push(
+    link: SyncLink | None, crm: CrmEvent | CrmDeleted, *, outbox_entry_id: str | None = None
+) -> EventPlan:
+    """The immediate CRM → Microsoft 365 push of one outbox entry, without reading Graph first.
+
+    Microsoft 365 is assumed to be as last synced; every write carries If-Match with the link's
+    change key, so if that assumption is wrong Graph answers 412 and the entry waits for the next
+    pull.
+    """
+    if link is None:
+        if isinstance(crm, CrmDeleted):
+            return EventPlan()
+        return plan_event(EventState(crm=crm, outbox_entry_id=outbox_entry_id))
+    as_last_synced = GraphEvent(
+        graph_id=link.graph_id,
+        mailbox=link.mailbox,
+        snapshot=link.base,
+        change_key=link.change_key,
+        ical_uid=link.ical_uid,
+        event_type=link.event_type,
+        series_master_id=link.series_master_graph_id,
+        is_organizer=link.is_organizer,
+    )
+    return plan_event(EventState(link=link, crm=crm, graph=as_last_synced))
+
+
+def plan_graph_write_result(
+    save: SaveLink,
+    requested: EventSnapshot,
+    response: GraphEvent,
+    *,
+    crm_teams_join_url: str | None = None,
+) -> EventPlan:
+    """Read Graph's answer to a create or update: link state, join URL, Teams check (SPEC §4).
+
+    `save` is the link update of the plan that made the write (its CRM id filled in by the runner
+    when the plan created the CRM event). If the Teams flag was asked for but Graph reports no Teams
+    meeting, the CRM flag is cleared and a warning is logged, so the CRM never shows a meeting link
+    that does not exist.
+    """
+    if save.crm_event_id is None:
+        raise InconsistentSyncState("the CRM event id must be known", field="crm_event_id")
+    actions: list[Action] = []
+    notices: list[SyncNotice] = []
+    base = replace(requested, is_teams_meeting=response.snapshot.is_teams_meeting)
+    crm_version = save.crm_version
+    if requested.is_teams_meeting and not response.snapshot.is_teams_meeting:
+        if crm_version is None:
+            raise InconsistentSyncState("the CRM event version must be known", field="crm_version")
+        notices.append(
+            SyncNotice(
+                NoticeCode.TEAMS_NOT_AVAILABLE,
+                Severity.WARNING,
+                TEAMS_NOT_AVAILABLE_MESSAGE.format(mailbox=response.mailbox),
+                field="is_teams_meeting",
+            )
+        )
+        actions.append(UpdateInCrm(save.crm_event_id, crm_version, ("is_teams_meeting",), base))
+        crm_version = None
+    if response.teams_join_url != crm_teams_join_url and (
+        response.teams_join_url or crm_teams_join_url
+    ):
+        actions.append(SetTeamsJoinUrl(save.crm_event_id, response.teams_join_url))
+    link = replace(
+        save,
+        base=base,
+        crm_version=crm_version,
+        graph_id=response.graph_id,
+        change_key=response.change_key,
+        ical_uid=response.ical_uid or save.ical_uid,
+    )
+    return EventPlan(actions=tuple(actions), link=link, notices=tuple(notices))
+
+
+def _check_consistent(state: EventState) -> None:
+    link, crm, graph = state.link, state.crm, state.graph
+    if link is None:
+        return
+    if crm is not None and _crm_id(crm) != link.crm_event_id:
+        raise InconsistentSyncState(
+            f"CRM event {_crm_id(crm)} is not the event of this link ({link.crm_event_id})",
+            field="crm",
+        )
+    if graph is not None and _graph_id(graph) != link.graph_id:
+        raise InconsistentSyncState(
+            f"Graph event {_graph_id(graph)} is not the event of this link ({link.graph_id})",
+            field="graph",
+        )
+
+
+def _crm_id(crm: CrmEvent | CrmDeleted) -> str:
+    return crm.event_id
+
+
+def _graph_id(graph: GraphEvent | GraphDeleted) -> str:
+    return graph.graph_id
+
+
+def _plan_crm_creation(crm: CrmEvent, outbox_entry_id: str | None) -> EventPlan:
+    if crm.has_crm_recurrence:
+        return EventPlan(
+            actions=(
+                MarkNotSynced(
+                    crm.event_id, NoticeCode.CRM_RECURRENCE_NOT_SYNCED.value, CRM_RECURRENCE_MESSAGE
+                ),
+            ),
+            notices=(
+                SyncNotice(
+                    NoticeCode.CRM_RECURRENCE_NOT_SYNCED, Severity.INFO, CRM_RECURRENCE_MESSAGE
+                ),
+            ),
+        )
+    if crm.origin is Origin.MICROSOFT_365:
+        message = (
+            f"CRM event {crm.event_id} came from Microsoft 365 but is no longer linked to it; it "
+            "is not pushed again (that would duplicate it). A full resync of the mailbox re-links "
+            "it."
+        )
+        notice = SyncNotice(NoticeCode.UNLINKED_MICROSOFT_365_EVENT, Severity.WARNING, message)
+        return EventPlan(notices=(notice,))
+    if outbox_entry_id is None:
+        raise InconsistentSyncState(
+            "creating an event in Microsoft 365 needs its outbox entry id (for the transactionId)",
+            field="outbox_entry_id",
+        )
+    snapshot = replace(crm.snapshot, recurrence=None)
+    return EventPlan(
+        actions=(
+            CreateInGraph(
+                crm.event_id, crm.owner_mailbox, snapshot, transaction_id_for(outbox_entry_id)
+            ),
+        ),
+        link=SaveLink(
+            base=snapshot,
+            origin=Origin.CRM,
+            mailbox=crm.owner_mailbox,
+            crm_event_id=crm.event_id,
+            crm_version=crm.version,
+        ),
+    )
+
+
+def _plan_import(graph: GraphEvent, meeting: MeetingContext | None) -> EventPlan:
+    as_attendee_version = False
+    if not graph.is_organizer and meeting is not None and meeting.organizer_mailbox_synced:
+        if meeting.organizer_copy_origin is Origin.CRM:
+            notice = SyncNotice(
+                NoticeCode.INVITATION_COPY_NOT_IMPORTED,
+                Severity.INFO,
+                f"The invitation in {graph.mailbox} belongs to a meeting created in the CRM; it is "
+                "not imported again (the CRM already shows it to this attendee).",
+            )
+            return EventPlan(notices=(notice,))
+        if meeting.organizer_copy_origin is None:
+            notice = SyncNotice(
+                NoticeCode.WAITING_FOR_ORGANIZER_COPY,
+                Severity.INFO,
+                f"The invitation in {graph.mailbox} is imported once the organizer's copy is "
+                "synced, so that the meeting is never shown twice.",
+            )
+            return EventPlan(notices=(notice,))
+        as_attendee_version = True
+    recurrence = graph.snapshot.recurrence
+    create = CreateInCrm(
+        owner_mailbox=graph.mailbox,
+        graph_id=graph.graph_id,
+        snapshot=graph.snapshot,
+        origin=Origin.MICROSOFT_365,
+        event_type=graph.event_type,
+        ical_uid=graph.ical_uid,
+        series_master_graph_id=graph.series_master_id,
+        original_start=graph.original_start,
+        recurrence_summary=summarize_recurrence(recurrence) if recurrence else None,
+        teams_join_url=graph.teams_join_url,
+        as_attendee_version=as_attendee_version,
+    )
+    return EventPlan(
+        actions=(create,), link=_save_from_graph(graph, graph.snapshot, Origin.MICROSOFT_365)
+    )
+
+
+def _save_from_graph(
+    graph: GraphEvent,
+    base: EventSnapshot,
+    origin: Origin,
+    *,
+    crm_event_id: str | None = None,
+    crm_version: int | None = None,
+) -> SaveLink:
+    return SaveLink(
+        base=base,
+        origin=origin,
+        mailbox=graph.mailbox,
+        crm_event_id=crm_event_id,
+        crm_version=crm_version,
+        graph_id=graph.graph_id,
+        change_key=graph.change_key,
+        ical_uid=graph.ical_uid,
+        is_organizer=graph.is_organizer,
+        event_type=graph.event_type,
+        series_master_graph_id=graph.series_master_id,
+    )
+
+
+def _plan_relink(crm: CrmEvent, graph: GraphEvent) -> EventPlan:
+    result = merge_fields(None, crm.snapshot, graph.snapshot)
+    actions: list[Action] = []
+    crm_version: int | None = crm.version
+    if result.write_to_crm:
+        actions.append(_update_crm(crm, result.write_to_crm, result.merged))
+        crm_version = None
+    actions.extend(_join_url_update(crm, graph))
+    notice = SyncNotice(
+        NoticeCode.RELINKED,
+        Severity.INFO,
+        f"CRM event {crm.event_id} was linked again to the existing event in {graph.mailbox}; "
+        "nothing was created twice and no invitation was sent.",
+    )
+    return EventPlan(
+        actions=tuple(actions),
+        link=_save_from_graph(
+            graph, result.merged, crm.origin, crm_event_id=crm.event_id, crm_version=crm_version
+        ),
+        conflicts=result.conflicts,
+        notices=(notice, *(_conflict_notice(conflict) for conflict in result.conflicts)),
+    )
+
+
+def _plan_merge(link: SyncLink, crm: CrmEvent, graph: GraphEvent) -> EventPlan:
+    read_only = set(MICROSOFT_365_OWNED_FIELDS)
+    teams_off_refused = link.base.is_teams_meeting and not crm.snapshot.is_teams_meeting
+    if teams_off_refused:
+        read_only.add("is_teams_meeting")
+    result = merge_fields(
+        link.base, crm.snapshot, graph.snapshot, crm_read_only=frozenset(read_only)
+    )
+    merged = result.merged
+    base = merged
+    graph_fields = result.write_to_graph
+    if not graph.is_organizer:
+        kept_local = tuple(name for name in graph_fields if name in ORGANIZER_FIELDS)
+        graph_fields = tuple(name for name in graph_fields if name not in ORGANIZER_FIELDS)
+        base = replace(merged, **{name: getattr(graph.snapshot, name) for name in kept_local})
+    actions: list[Action] = []
+    if graph_fields:
+        actions.append(
+            UpdateInGraph(
+                graph_id=graph.graph_id,
+                mailbox=graph.mailbox,
+                fields=graph_fields,
+                snapshot=merged,
+                if_match=graph.change_key,
+                makes_exception=graph.event_type is GraphEventType.OCCURRENCE,
+            )
+        )
+    crm_version: int | None = crm.version
+    if result.write_to_crm:
+        actions.append(_update_crm(crm, result.write_to_crm, merged))
+        crm_version = None
+    actions.extend(_join_url_update(crm, graph))
+    notices = [_conflict_notice(conflict) for conflict in result.conflicts]
+    for name in result.refused_crm_changes:
+        if name == "recurrence":
+            notices.append(
+                SyncNotice(
+                    NoticeCode.RECURRENCE_CHANGE_REFUSED,
+                    Severity.WARNING,
+                    RECURRENCE_REFUSED_MESSAGE,
+                    name,
+                )
+            )
+        else:
+            notices.append(
+                SyncNotice(
+                    NoticeCode.TEAMS_CANNOT_BE_SWITCHED_OFF,
+                    Severity.WARNING,
+                    TEAMS_OFF_REFUSED_MESSAGE,
+                    name,
+                )
+            )
+    unchanged_link = (
+        base == link.base
+        and graph.change_key == link.change_key
+        and crm.version == link.crm_version
+        and not actions
+    )
+    save = (
+        None
+        if unchanged_link
+        else _save_from_graph(
+            graph, base, link.origin, crm_event_id=crm.event_id, crm_version=crm_version
+        )
+    )
+    return EventPlan(
+        actions=tuple(actions), link=save, conflicts=result.conflicts, notices=tuple(notices)
+    )
+
+
+def _update_crm(crm: CrmEvent, fields: tuple[str, ...], merged: EventSnapshot) -> UpdateInCrm:
+    summary = None
+    if "recurrence" in fields and merged.recurrence is not None:
+        summary = summarize_recurrence(merged.recurrence)
+    return UpdateInCrm(crm.event_id, crm.version, fields, merged, recurrence_summary=summary)
+
+
+def _join_url_update(crm: CrmEvent, graph: GraphEvent) -> tuple[Action, ...]:
+    if graph.teams_join_url and graph.teams_join_url != crm.teams_join_url:
+        return (SetTeamsJoinUrl(crm.event_id, graph.teams_join_url),)
+    return ()
+
+
+def _conflict_notice(conflict: Conflict) -> SyncNotice:
+    return SyncNotice(
+        NoticeCode.CONFLICT_MICROSOFT_365_WON,
+        Severity.CONFLICT,
+        conflict.describe(),
+        conflict.field,
+    )
+
+
+def _plan_deleted_in_crm(link: SyncLink, graph: GraphEvent) -> EventPlan:
+    resolution = resolve_deleted_in_crm(link.base, graph.snapshot)
+    if resolution.propagate:
+        method = DeleteMethod.DELETE
+        if graph.is_organizer and graph.snapshot.attendees:
+            method = DeleteMethod.CANCEL
+        return EventPlan(
+            actions=(DeleteInGraph(graph.graph_id, graph.mailbox, method, graph.change_key),),
+            link=ForgetLink(),
+        )
+    recurrence = graph.snapshot.recurrence
+    restore = CreateInCrm(
+        owner_mailbox=graph.mailbox,
+        graph_id=graph.graph_id,
+        snapshot=graph.snapshot,
+        origin=link.origin,
+        event_type=graph.event_type,
+        ical_uid=graph.ical_uid,
+        series_master_graph_id=graph.series_master_id,
+        original_start=graph.original_start,
+        recurrence_summary=summarize_recurrence(recurrence) if recurrence else None,
+        teams_join_url=graph.teams_join_url,
+        as_attendee_version=not graph.is_organizer,
+        restores_crm_event_id=link.crm_event_id,
+    )
+    notice = SyncNotice(
+        NoticeCode.RESTORED_BY_OUTLOOK_EDIT,
+        Severity.WARNING,
+        "The event deleted in the CRM was edited in Outlook "
+        f"({', '.join(resolution.restoring_outlook_edits)}) since the last sync; Microsoft 365 "
+        "takes precedence, so it was brought back in the CRM.",
+    )
+    return EventPlan(
+        actions=(restore,),
+        link=_save_from_graph(graph, graph.snapshot, link.origin),
+        notices=(notice,),
+    )
+
+
+def _plan_deleted_in_outlook(link: SyncLink, crm: CrmEvent) -> EventPlan:
+    resolution = resolve_deleted_in_outlook(link.base, crm.snapshot)
+    notices: tuple[SyncNotice, ...] = ()
+    if resolution.lost_crm_edits:
+        notices = (
+            SyncNotice(
+                NoticeCode.CRM_EDIT_LOST_TO_OUTLOOK_DELETION,
+                Severity.CONFLICT,
+                "The event was deleted in Outlook while it was being edited in the CRM "
+                f"({', '.join(resolution.lost_crm_edits)}); Microsoft 365 takes precedence, so it "
+                "was deleted in the CRM and the CRM edit was lost.",
+            ),
+        )
+    return EventPlan(
+        actions=(DeleteInCrm(crm.event_id, crm.version),), link=ForgetLink(), notices=notices
+    )
