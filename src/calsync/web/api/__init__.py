@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from calsync.web.api import tokens, users
+from calsync.web.api.schemas.errors import error_responses
 from calsync.web.query_parameters import reject_unknown_query_parameters
 
 API_PREFIX = "/api/v1"
 
-api_router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(reject_unknown_query_parameters)])
+api_router = APIRouter(
+    prefix=API_PREFIX,
+    dependencies=[Depends(reject_unknown_query_parameters)],
+    responses=error_responses(400, 401, 403, 404, 422),
+)
+api_router.include_router(users.router)
+api_router.include_router(tokens.router)
