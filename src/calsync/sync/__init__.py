@@ -18,8 +18,8 @@ The decisions follow three ideas:
 - **Deletions need evidence** (`delta`, `guard`): `@removed` in a delta round only means "gone from
   this window", and a run that would delete most of a mailbox stops for an administrator (SPEC §9).
 
-Modules: `fields` (snapshot), `recurrence` and `recurrence_summary` (series rules, SPEC §5), `merge`,
-`state` (inputs), `actions` (outputs), `plan` (decisions), `attendees` (SPEC §3 matching and the
-reverse), `delta` (one round reduced to per-id final states), `guard` (mass deletion), `errors`.
-Nothing here reads a clock, a database or the network; time always comes in as arguments.
+Modules: `fields` (snapshot), `recurrence` and `recurrence_summary` (series rules, SPEC §5),
+`merge`, `state` (inputs), `actions` (outputs), `plan` (decisions), `attendees` (SPEC §3 matching
+and the reverse), `delta` (one round reduced to per-id final states), `guard` (mass deletion),
+`errors`. Nothing here reads a clock, a database or the network; time always comes in as arguments.
 """
