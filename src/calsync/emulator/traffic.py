@@ -19,6 +19,7 @@ from calsync.emulator.errors import error_body
 GRAPH_ROOT = "/v1.0"
 _USERS_PREFIX = GRAPH_ROOT + "/users/"
 
+_RESOLVED_SCOPE_KEY = "calsync.emulator.mailbox"
 BATCH_ITEM_SCOPE_KEY = "calsync.emulator.batch_item"
 """Set (to the item id) in the ASGI scope of a request that `$batch` runs for one of its items."""
 
@@ -55,14 +56,16 @@ def mailbox_segment(path: str) -> str | None:
 
 def mailbox_of_request(scope: Scope, resolve: MailboxResolver) -> MailboxKey | None:
     """The mailbox an HTTP request addresses, resolved through the store when it can be."""
+    if _RESOLVED_SCOPE_KEY in scope:  # each middleware asks; the store is asked once
+        cached: MailboxKey | None = scope[_RESOLVED_SCOPE_KEY]
+        return cached
     segment = mailbox_segment(str(scope.get("path", "")))
-    if segment is None:
-        return None
-    known = resolve(segment)
-    if known is not None:
-        return known
-    folded = segment.casefold()
-    return MailboxKey(id=folded, address=folded)
+    mailbox = None
+    if segment is not None:
+        folded = segment.casefold()
+        mailbox = resolve(segment) or MailboxKey(id=folded, address=folded)
+    scope[_RESOLVED_SCOPE_KEY] = mailbox
+    return mailbox
 
 
 def header_value(scope: Scope, name: str) -> str | None:

@@ -1,0 +1,71 @@
+"""Adds the operator side (faults, throttling, request counts, `$batch`, subscriptions, control
+API) to the emulator app that engineer A's `create_app` builds: one call at its end."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from calsync.emulator.batch import batch_endpoint
+from calsync.emulator.control import control_routes
+from calsync.emulator.faults import FaultInjectionMiddleware, FaultInjector
+from calsync.emulator.operations import EmulatorCore, EmulatorOperations, throttle_settings_of
+from calsync.emulator.request_counts import RequestCountingMiddleware, RequestCounts
+from calsync.emulator.subscriptions import (
+    SubscriptionService,
+    create_subscription,
+    delete_subscription,
+    get_subscription,
+    list_subscriptions,
+    reauthorize_subscription,
+    update_subscription,
+)
+from calsync.emulator.throttling import MailboxThrottle, ThrottlingMiddleware
+
+
+def install_operations(
+    app: Starlette, emulator: EmulatorCore, faults: FaultInjector | None = None
+) -> EmulatorOperations:
+    """Wire everything in; call after the core's own routes and middleware are added.
+
+    The middlewares go outside the core's: counting first (every request is counted), then
+    faults (as a network or gateway would fail before the service sees the request), then
+    throttling. The routes go first in the routing table so a catch-all cannot shadow them.
+    """
+    config = emulator.config
+    operations = EmulatorOperations(
+        emulator=emulator,
+        faults=faults or FaultInjector(),
+        throttle=MailboxThrottle(throttle_settings_of(config)),
+        requests=RequestCounts(),
+        subscriptions=SubscriptionService(
+            emulator.store,
+            tenant=config.tenant,
+            client_id=config.client_id,
+            graph_url=lambda: config.graph_url,
+        ),
+    )
+    app.state.operations = operations
+    resolve = operations.resolve_mailbox
+    app.add_middleware(ThrottlingMiddleware, throttle=operations.throttle, resolve_mailbox=resolve)
+    app.add_middleware(
+        FaultInjectionMiddleware, injector=operations.faults, resolve_mailbox=resolve
+    )
+    app.add_middleware(
+        RequestCountingMiddleware, counts=operations.requests, resolve_mailbox=resolve
+    )
+    graph_routes = [
+        Route("/v1.0/$batch", batch_endpoint, methods=["POST"]),
+        Route("/v1.0/subscriptions", create_subscription, methods=["POST"]),
+        Route("/v1.0/subscriptions", list_subscriptions, methods=["GET"]),
+        Route("/v1.0/subscriptions/{subscription_id}", get_subscription, methods=["GET"]),
+        Route("/v1.0/subscriptions/{subscription_id}", update_subscription, methods=["PATCH"]),
+        Route("/v1.0/subscriptions/{subscription_id}", delete_subscription, methods=["DELETE"]),
+        Route(
+            "/v1.0/subscriptions/{subscription_id}/reauthorize",
+            reauthorize_subscription,
+            methods=["POST"],
+        ),
+    ]
+    app.router.routes[0:0] = [*graph_routes, *control_routes()]
+    return operations
