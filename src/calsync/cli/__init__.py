@@ -12,6 +12,8 @@ from calsync import __version__
 from calsync.cli.db import app as db_app
 from calsync.cli.passwords import app as users_app
 from calsync.cli.serve import serve
+from calsync.cli.tokens import app as tokens_app
+from calsync.cli.users import create as create_user
 
 app = typer.Typer(
     name="calsync",
@@ -22,6 +24,8 @@ app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.command()(serve)
+users_app.command("create")(create_user)
+app.add_typer(tokens_app, name="tokens")
 
 
 @app.callback()
