@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from calsync.crm.models import Role, User
@@ -73,3 +74,17 @@ def sign_in(client: TestClient, email: str, password: str) -> None:
         data={"email": email, "password": password, "csrf_token": csrf_token(page.text)},
     )
     assert response.status_code == 303, response.text
+
+
+@pytest.fixture
+def signed_in(client: TestClient, staff_user: User) -> TestClient:
+    """The client, signed in as the staff user."""
+    sign_in(client, staff_user.email, STAFF_PASSWORD)
+    return client
+
+
+def post_form(client: TestClient, page_url: str, action: str, data: dict[str, str]) -> Response:
+    """Submit a form the way the page would: with the CSRF token the page carries."""
+    page = client.get(page_url)
+    assert page.status_code == 200, page.text
+    return client.post(action, data={**data, "csrf_token": csrf_token(page.text)})

@@ -17,6 +17,13 @@ from calsync.web.pages.rendering import browser_sessions
 from calsync.web.sessions import CSRF_FORM_FIELD, CSRF_HEADER
 
 
+def field_message(label: str, message: str) -> str:
+    """A message that names its field: "Alternate email: 'x' is not a valid email address"."""
+    if message.lower().startswith(label.lower()):
+        return message[:1].upper() + message[1:]
+    return f"{label}: {message}"
+
+
 class FieldError(Exception):
     """A submitted value that cannot be read as the type its field needs; nothing was written."""
 

@@ -65,3 +65,16 @@ def render(
         sessions.set_csrf_cookie(request, response, token)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def not_found(
+    request: Request, user: User, message: str, back_href: str, back_label: str
+) -> HTMLResponse:
+    """The page for a record that does not exist (or no longer does)."""
+    context = {
+        "heading": "Not found",
+        "message": message,
+        "back_href": back_href,
+        "back_label": back_label,
+    }
+    return render(request, "error.html", context, user=user, status_code=404)
