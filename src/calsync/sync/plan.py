@@ -6,9 +6,13 @@ cases:
 - no link, CRM event only: CRM-origin creation, pushed with a transactionId from the outbox entry
   (SPEC §2); never for a CRM-made recurring event (SPEC §5) or an internal copy (SPEC §6).
 - no link, Graph event only: import into the CRM, unless it is the invitation copy of a CRM-made
-  meeting (SPEC §6).
-- no link, both: re-link after lost state or a full resync (SPEC §9): no base, Microsoft 365 wins
-  the differences, nothing is sent to Graph (so no invitation goes out again).
+  meeting (SPEC §6) or an event CalSync itself created (its transactionId names the CRM event: the
+  runner must pass that CRM event, or its tombstone, instead).
+- no link, both: re-link after lost state, a crash before the link was saved, or a full resync
+  (SPEC §9): no base, Microsoft 365 wins the differences, nothing is sent to Graph (so no
+  invitation goes out again).
+- no link, deleted in the CRM, Graph event created from it: the create reached Graph after the CRM
+  event was deleted; remove it from Graph.
 - link, both: three-way merge (`calsync.sync.merge`).
 - link, deleted in the CRM: cancel or delete in Graph, or bring it back if Outlook edited it
   (SPEC §2).
@@ -87,11 +91,32 @@ TEAMS_NOT_AVAILABLE_MESSAGE = (
 )
 
 
-def transaction_id_for(outbox_entry_id: str) -> str:
-    """The Graph transactionId of a create, from its outbox entry: every retry sends the same."""
+_TRANSACTION_PREFIX = "calsync."
+
+
+def transaction_id_for(outbox_entry_id: str, crm_event_id: str) -> str:
+    """The Graph transactionId of a create: the same for every retry of the same outbox entry.
+
+    It also names the CRM event, so an event we created can always be told apart from one a person
+    made in Outlook and linked back to its CRM event, even when the link was never saved (a crash
+    between the create and the commit) or was lost (SPEC §9).
+    """
     if not outbox_entry_id.strip():
         raise InconsistentSyncState("an outbox entry id is required", field="outbox_entry_id")
-    return f"calsync-{uuid.uuid5(_TRANSACTION_NAMESPACE, outbox_entry_id)}"
+    if not crm_event_id.strip():
+        raise InconsistentSyncState("a CRM event id is required", field="crm_event_id")
+    digest = uuid.uuid5(_TRANSACTION_NAMESPACE, outbox_entry_id).hex
+    return f"{_TRANSACTION_PREFIX}{crm_event_id}.{digest}"
+
+
+def crm_event_id_from_transaction_id(transaction_id: str | None) -> str | None:
+    """The CRM event a Graph event was created from, if CalSync created it; None otherwise."""
+    if not transaction_id or not transaction_id.startswith(_TRANSACTION_PREFIX):
+        return None
+    crm_event_id, _, digest = transaction_id[len(_TRANSACTION_PREFIX) :].rpartition(".")
+    if not crm_event_id or len(digest) != 32:
+        return None
+    return crm_event_id
 
 
 def plan_event(state: EventState) -> EventPlan:
@@ -109,6 +134,8 @@ def plan_event(state: EventState) -> EventPlan:
             return _plan_crm_creation(crm, state.outbox_entry_id)
         if crm is None and isinstance(graph, GraphEvent):
             return _plan_import(graph, state.meeting)
+        if isinstance(crm, CrmDeleted) and isinstance(graph, GraphEvent):
+            return _plan_unlinked_push_of_deleted_event(crm, graph)
         return EventPlan()
     if crm is None or graph is None:
         raise InconsistentSyncState(
@@ -254,7 +281,10 @@ def _plan_crm_creation(crm: CrmEvent, outbox_entry_id: str | None) -> EventPlan:
     return EventPlan(
         actions=(
             CreateInGraph(
-                crm.event_id, crm.owner_mailbox, snapshot, transaction_id_for(outbox_entry_id)
+                crm.event_id,
+                crm.owner_mailbox,
+                snapshot,
+                transaction_id_for(outbox_entry_id, crm.event_id),
             ),
         ),
         link=SaveLink(
@@ -268,16 +298,19 @@ def _plan_crm_creation(crm: CrmEvent, outbox_entry_id: str | None) -> EventPlan:
 
 
 def _plan_import(graph: GraphEvent, meeting: MeetingContext | None) -> EventPlan:
+    pushed_from = crm_event_id_from_transaction_id(graph.transaction_id)
+    if pushed_from is not None:
+        if not graph.is_organizer:
+            return EventPlan(notices=(_invitation_copy_notice(graph),))
+        raise InconsistentSyncState(
+            f"Graph event {graph.graph_id} was created by CalSync from CRM event {pushed_from}; "
+            "pass that CRM event (or its tombstone) to re-link it instead of importing it",
+            field="crm",
+        )
     as_attendee_version = False
     if not graph.is_organizer and meeting is not None and meeting.organizer_mailbox_synced:
         if meeting.organizer_copy_origin is Origin.CRM:
-            notice = SyncNotice(
-                NoticeCode.INVITATION_COPY_NOT_IMPORTED,
-                Severity.INFO,
-                f"The invitation in {graph.mailbox} belongs to a meeting created in the CRM; it is "
-                "not imported again (the CRM already shows it to this attendee).",
-            )
-            return EventPlan(notices=(notice,))
+            return EventPlan(notices=(_invitation_copy_notice(graph),))
         if meeting.organizer_copy_origin is None:
             notice = SyncNotice(
                 NoticeCode.WAITING_FOR_ORGANIZER_COPY,
@@ -306,6 +339,32 @@ def _plan_import(graph: GraphEvent, meeting: MeetingContext | None) -> EventPlan
     )
 
 
+def _invitation_copy_notice(graph: GraphEvent) -> SyncNotice:
+    return SyncNotice(
+        NoticeCode.INVITATION_COPY_NOT_IMPORTED,
+        Severity.INFO,
+        f"The invitation in {graph.mailbox} belongs to a meeting created in the CRM; it is not "
+        "imported again (the CRM already shows it to this attendee).",
+    )
+
+
+def _plan_unlinked_push_of_deleted_event(crm: CrmDeleted, graph: GraphEvent) -> EventPlan:
+    """A create reached Graph but its CRM event was deleted before the link was saved: undo it."""
+    if crm_event_id_from_transaction_id(graph.transaction_id) != crm.event_id:
+        raise InconsistentSyncState(
+            f"Graph event {graph.graph_id} was not created from CRM event {crm.event_id}",
+            field="graph",
+        )
+    return EventPlan(actions=(_delete_in_graph(graph),))
+
+
+def _delete_in_graph(graph: GraphEvent) -> DeleteInGraph:
+    method = DeleteMethod.DELETE
+    if graph.is_organizer and graph.snapshot.attendees:
+        method = DeleteMethod.CANCEL
+    return DeleteInGraph(graph.graph_id, graph.mailbox, method, graph.change_key)
+
+
 def _save_from_graph(
     graph: GraphEvent,
     base: EventSnapshot,
@@ -330,6 +389,12 @@ def _save_from_graph(
 
 
 def _plan_relink(crm: CrmEvent, graph: GraphEvent) -> EventPlan:
+    if graph.mailbox.strip().lower() != crm.owner_mailbox.strip().lower():
+        raise InconsistentSyncState(
+            f"CRM event {crm.event_id} belongs to {crm.owner_mailbox}; it cannot be linked to an "
+            f"event in {graph.mailbox}",
+            field="graph",
+        )
     result = merge_fields(None, crm.snapshot, graph.snapshot)
     actions: list[Action] = []
     crm_version: int | None = crm.version
@@ -448,13 +513,7 @@ def _conflict_notice(conflict: Conflict) -> SyncNotice:
 def _plan_deleted_in_crm(link: SyncLink, graph: GraphEvent) -> EventPlan:
     resolution = resolve_deleted_in_crm(link.base, graph.snapshot)
     if resolution.propagate:
-        method = DeleteMethod.DELETE
-        if graph.is_organizer and graph.snapshot.attendees:
-            method = DeleteMethod.CANCEL
-        return EventPlan(
-            actions=(DeleteInGraph(graph.graph_id, graph.mailbox, method, graph.change_key),),
-            link=ForgetLink(),
-        )
+        return EventPlan(actions=(_delete_in_graph(graph),), link=ForgetLink())
     recurrence = graph.snapshot.recurrence
     restore = CreateInCrm(
         owner_mailbox=graph.mailbox,
