@@ -2,4 +2,4 @@
 
 import calsync.workflows.models  # noqa: F401  (its tables are in the CRM migrations too)
 
-pytest_plugins: list[str] = ["tests.fixtures.postgres"]
+pytest_plugins: list[str] = ["tests.fixtures.postgres", "tests.fixtures.emulator"]
