@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from calsync.crm.models.base import Base, Timestamped, enum_column
@@ -78,6 +78,8 @@ class Event(Base, Timestamped):
             name="all_day_dates",
         ),
         Index("ix_events_owner_range", "owner_id", "start_at", "end_at"),
+        # At most one copy of an event per internal attendee (SPEC §6).
+        UniqueConstraint("copy_of_event_id", "owner_id", name="uq_events_one_copy_per_attendee"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

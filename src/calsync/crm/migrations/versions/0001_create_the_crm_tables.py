@@ -221,6 +221,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
+        sa.UniqueConstraint("copy_of_event_id", "owner_id", name="uq_events_one_copy_per_attendee"),
     )
     op.create_index(
         op.f("ix_events_copy_of_event_id"), "events", ["copy_of_event_id"], unique=False

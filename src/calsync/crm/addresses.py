@@ -1,0 +1,46 @@
+"""Email addresses as the CRM stores and compares them.
+
+Addresses are kept as the person typed them (trimmed) for display and invitations, and compared in a
+normalized form: trimmed and lower-cased, which is how SPEC §3 matches attendees.
+"""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+
+from calsync.crm.errors import InvalidInputError
+
+MAX_EMAIL_LENGTH = 320
+
+
+def normalize_email(address: str) -> str:
+    """The form every comparison uses: surrounding space removed, lower case."""
+    return address.strip().lower()
+
+
+def checked_email(value: str, field: str) -> str:
+    """`value` trimmed, after checking it is a well-formed address; raises naming `field` if not.
+
+    Deliverability (DNS) is not checked: the CRM must accept addresses of domains it cannot reach.
+    """
+    address = value.strip()
+    if not address:
+        raise InvalidInputError("an email address is required", field=field)
+    if len(address) > MAX_EMAIL_LENGTH:
+        raise InvalidInputError(
+            f"email address is longer than {MAX_EMAIL_LENGTH} characters", field=field
+        )
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise InvalidInputError(
+            f"'{address}' is not a valid email address: {error}", field=field
+        ) from None
+    return address
+
+
+def optional_email(value: str | None, field: str) -> str | None:
+    """Like `checked_email`, but an empty or missing value means "no address"."""
+    if value is None or not value.strip():
+        return None
+    return checked_email(value, field)
