@@ -21,7 +21,10 @@ from calsync.workflows.definitions import (
 from calsync.workflows.errors import InvalidDefinitionError
 from calsync.workflows.record_schema import RecordSchema
 
-INDIVIDUALS = RecordSchema(RecordType.INDIVIDUAL, {"stage": FieldType.TEXT})
+INDIVIDUALS = RecordSchema(
+    RecordType.INDIVIDUAL,
+    {"stage": FieldType.TEXT, "onboarded": FieldType.CHECKBOX, "review_due": FieldType.DATE},
+)
 CONTACTS = RecordSchema(RecordType.CONTACT, {})
 STAFF_IDS = {1, 2}
 
@@ -155,3 +158,25 @@ def test_contacts_have_no_advisor_to_own_the_event() -> None:
     error = refused(raw, CONTACTS)
     assert error.field == "steps[0].owner.field"
     assert "User-valued fields: none" in error.message
+
+
+def test_a_trigger_value_of_a_typed_custom_field_is_stored_in_its_canonical_form() -> None:
+    raw = changed(
+        "trigger", {"kind": "on_field_change", "field": "custom.onboarded", "value": "TRUE"}
+    )
+    assert compile_raw(raw).trigger == OnFieldChangeTrigger("custom.onboarded", "true")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("custom.onboarded", "yes", "is not true or false"),
+        ("custom.review_due", "May", "not a date"),
+    ],
+)
+def test_a_trigger_value_that_the_field_can_never_hold_is_refused(
+    field: str, value: str, words: str
+) -> None:
+    error = refused(changed("trigger", {"kind": "on_field_change", "field": field, "value": value}))
+    assert error.field == "trigger.value"
+    assert words in error.message

@@ -28,9 +28,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
+from calsync.crm.errors import CrmError
 from calsync.crm.models import RecordType, ShowAs
+from calsync.crm.services.custom_field_values import canonical_value
 from calsync.workflows.errors import InvalidDefinitionError
-from calsync.workflows.record_schema import RecordSchema
+from calsync.workflows.record_schema import CUSTOM_PREFIX, RecordSchema
 from calsync.workflows.schedule import MAX_DAYS_AFTER, StartRule
 from calsync.workflows.templates import Template, check_placeholders, parse_template
 
@@ -291,7 +293,18 @@ def _compile_trigger(trigger: TriggerIn, schema: RecordSchema) -> Trigger:
             f"choose one of {', '.join(sorted(known))}",
             field="trigger.field",
         )
-    return OnFieldChangeTrigger(field=trigger.field, value=trigger.value)
+    value = trigger.value
+    if trigger.field.startswith(CUSTOM_PREFIX):
+        field_type = schema.custom_fields[trigger.field.removeprefix(CUSTOM_PREFIX)]
+        try:
+            # Compare like with like: the CRM stores custom values as canonical text.
+            value = canonical_value(field_type, value, "trigger.value")
+        except CrmError as error:
+            raise InvalidDefinitionError(
+                f"{trigger.field} is a {field_type.value} field: {error.message}",
+                field="trigger.value",
+            ) from error
+    return OnFieldChangeTrigger(field=trigger.field, value=value)
 
 
 def _compile_step(
