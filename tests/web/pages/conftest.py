@@ -88,3 +88,25 @@ def post_form(client: TestClient, page_url: str, action: str, data: dict[str, st
     page = client.get(page_url)
     assert page.status_code == 200, page.text
     return client.post(action, data={**data, "csrf_token": csrf_token(page.text)})
+
+
+@pytest.fixture
+def admin_user(db: Session) -> User:
+    user = User(
+        name="Katherine Johnson",
+        email="katherine@northwind.example",
+        email_normalized="katherine@northwind.example",
+        role=Role.ADMIN,
+        time_zone="America/New_York",
+        password_hash=hash_password(STAFF_PASSWORD),
+    )
+    db.add(user)
+    db.commit()
+    return user
+
+
+@pytest.fixture
+def signed_in_admin(client: TestClient, admin_user: User) -> TestClient:
+    """The client, signed in as a System Administrator."""
+    sign_in(client, admin_user.email, STAFF_PASSWORD)
+    return client
