@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from calsync.web.api import tokens, users
+from calsync.web.api import contact_point_emails, custom_fields, people, tokens, users
 from calsync.web.api.schemas.errors import error_responses
 from calsync.web.query_parameters import reject_unknown_query_parameters
 
@@ -17,3 +17,6 @@ api_router = APIRouter(
 )
 api_router.include_router(users.router)
 api_router.include_router(tokens.router)
+api_router.include_router(people.router)
+api_router.include_router(contact_point_emails.router)
+api_router.include_router(custom_fields.router)
