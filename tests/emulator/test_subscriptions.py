@@ -30,6 +30,7 @@ from calsync.emulator.operations import EmulatorOperations
 from calsync.emulator.operations_wiring import install_operations
 from calsync.emulator.store import EmulatorStore, StoredItem
 from calsync.emulator.tokens import TokenIssuer
+from tests.fixtures.emulator import ADELE, MEGAN
 
 
 @dataclass
@@ -389,3 +390,46 @@ async def test_subscription_removed_and_missed_lifecycle_events(
     assert unknown.status_code == 404
     wrong = await harness.client.post(lifecycle_url, json={"lifecycleEvent": "exploded"})
     assert wrong.status_code == 400
+
+
+# -- through the whole emulator: real event routes, bearer tokens, attendee copies ---------------
+
+
+def meeting_with(attendee: str) -> dict[str, Any]:
+    return {
+        "subject": "Annual review with Contoso Advisors",
+        "start": {"dateTime": "2026-12-07T09:00:00", "timeZone": "W. Europe Standard Time"},
+        "end": {"dateTime": "2026-12-07T10:00:00", "timeZone": "W. Europe Standard Time"},
+        "attendees": [{"emailAddress": {"address": attendee}, "type": "required"}],
+    }
+
+
+async def test_attendee_copy_of_a_meeting_is_notified_to_the_attendees_subscription(
+    emulator_client: httpx.AsyncClient, emulator_app: Starlette, receiver: Receiver
+) -> None:
+    body = subscription_body(receiver, resource=f"/users/{MEGAN}/events")
+    subscribed = await emulator_client.post("/subscriptions", json=body)
+    assert subscribed.status_code == 201
+    created = await emulator_client.post(f"/users/{ADELE}/events", json=meeting_with(MEGAN))
+    assert created.status_code == 201
+    await eventually(lambda: len(receiver.notifications) >= 1)
+    await asyncio.sleep(0.2)
+    megan_id = emulator_app.state.emulator.store.get_mailbox(MEGAN).id
+    assert {n["changeType"] for n in receiver.notifications} == {"created"}
+    [notification] = receiver.notifications
+    assert notification["resource"].startswith(f"Users/{megan_id}/Events/")
+    copy = await emulator_client.get(f"/users/{MEGAN}/events/{notification['resourceData']['id']}")
+    assert copy.status_code == 200
+    assert copy.json()["subject"] == "Annual review with Contoso Advisors"
+    assert copy.json()["isOrganizer"] is False
+    await emulator_app.state.operations.subscriptions.delivery.aclose()
+
+
+async def test_subscriptions_need_a_bearer_token(
+    emulator_app: Starlette, receiver: Receiver
+) -> None:
+    transport = httpx.ASGITransport(app=emulator_app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://graph.test") as client:
+        reply = await client.post("/v1.0/subscriptions", json=subscription_body(receiver))
+    assert reply.status_code == 401
+    assert receiver.validations == []

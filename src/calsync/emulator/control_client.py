@@ -8,6 +8,7 @@ control.reset()
 
 from __future__ import annotations
 
+import ssl
 from types import TracebackType
 from typing import Any
 
@@ -25,15 +26,20 @@ class EmulatorControlError(Exception):
 
 
 class EmulatorControl:
-    """Calls the emulator's control API over HTTP(S); `verify` is httpx's (CA path or bool)."""
+    """Calls the emulator's control API over HTTP(S).
+
+    `verify` is a bool, an SSL context, or the path of a CA PEM (the emulator server's `ca_path`).
+    """
 
     def __init__(
         self,
         base_url: str,
-        verify: bool | str = True,
+        verify: bool | str | ssl.SSLContext = True,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
     ) -> None:
+        if isinstance(verify, str):
+            verify = ssl.create_default_context(cafile=verify)
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/_emulator",
             verify=verify,

@@ -4,6 +4,7 @@ API) to the emulator app that engineer A's `create_app` builds: one call at its 
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from calsync.emulator.batch import batch_endpoint
@@ -26,11 +27,12 @@ from calsync.emulator.throttling import MailboxThrottle, ThrottlingMiddleware
 def install_operations(
     app: Starlette, emulator: EmulatorCore, faults: FaultInjector | None = None
 ) -> EmulatorOperations:
-    """Wire everything in; call after the core's own routes and middleware are added.
+    """Wire everything in; call after the core's own routes and middleware are in place.
 
-    The middlewares go outside the core's: counting first (every request is counted), then
-    faults (as a network or gateway would fail before the service sees the request), then
-    throttling. The routes go first in the routing table so a catch-all cannot shadow them.
+    Request counting goes outside everything (every request that arrives is counted); faults
+    and throttling go inside the core's middleware (its bearer-token check and request ids come
+    first, as Graph authenticates before Outlook throttles), faults before throttling. The routes
+    go first in the routing table so a catch-all cannot shadow them.
     """
     config = emulator.config
     operations = EmulatorOperations(
@@ -46,13 +48,18 @@ def install_operations(
         ),
     )
     app.state.operations = operations
+    if hasattr(emulator, "faults"):
+        setattr(emulator, "faults", operations.faults)  # noqa: B010 - not part of EmulatorCore
     resolve = operations.resolve_mailbox
-    app.add_middleware(ThrottlingMiddleware, throttle=operations.throttle, resolve_mailbox=resolve)
-    app.add_middleware(
-        FaultInjectionMiddleware, injector=operations.faults, resolve_mailbox=resolve
+    app.user_middleware.insert(
+        0,
+        Middleware(RequestCountingMiddleware, counts=operations.requests, resolve_mailbox=resolve),
     )
-    app.add_middleware(
-        RequestCountingMiddleware, counts=operations.requests, resolve_mailbox=resolve
+    app.user_middleware.append(
+        Middleware(FaultInjectionMiddleware, injector=operations.faults, resolve_mailbox=resolve)
+    )
+    app.user_middleware.append(
+        Middleware(ThrottlingMiddleware, throttle=operations.throttle, resolve_mailbox=resolve)
     )
     graph_routes = [
         Route("/v1.0/$batch", batch_endpoint, methods=["POST"]),
