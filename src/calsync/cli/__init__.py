@@ -10,6 +10,7 @@ import typer
 
 from calsync import __version__
 from calsync.cli.db import app as db_app
+from calsync.cli.emulator import emulator
 from calsync.cli.passwords import app as users_app
 from calsync.cli.serve import serve
 from calsync.cli.tokens import app as tokens_app
@@ -24,6 +25,7 @@ app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.command()(serve)
+app.command()(emulator)
 users_app.command("create")(create_user)
 app.add_typer(tokens_app, name="tokens")
 

@@ -17,6 +17,8 @@ from calsync.emulator.errors import GraphApiError, invalid_request, item_not_fou
 from calsync.emulator.ids import decode_id, etag_for, new_change_key, new_ical_uid, new_key
 from calsync.emulator.instances import (
     CalendarEntry,
+    blocks_slot,
+    discard_exceptions,
     entry_for_item,
     occurrence_at,
     series_rule_and_zone,
@@ -85,7 +87,7 @@ class MailboxCalendar:
         if master.kind != "seriesMaster":
             raise item_not_found()
         slot = self.store.get_slot(master.key, ref.original_start)
-        if slot is not None:
+        if slot is not None and blocks_slot(slot):
             if slot.deleted:
                 raise item_not_found()
             return entry_for_item(slot)
@@ -251,9 +253,7 @@ class MailboxCalendar:
             if item.kind == "seriesMaster":
                 self.store.record_series_version(copy.deepcopy(item))
                 if _reshaped(before, data):
-                    for slot in self.store.exceptions_of(item.key, include_deleted=False):
-                        slot.deleted = True
-                        self.store.save_item(slot, "deleted")
+                    discard_exceptions(self.store, item.key)
             item.data = data
             _set_span(item)
             self.store.save_item(item, "updated")
@@ -266,7 +266,11 @@ class MailboxCalendar:
         master = entry.item if entry.type == "occurrence" else self._master_of(entry)
         assert entry.original_start is not None
         self._check_boundaries(master, entry.original_start, data)
-        existing = entry.item if entry.type == "exception" else None
+        existing = (
+            entry.item
+            if entry.type == "exception"
+            else self.store.get_slot(master.key, entry.original_start)
+        )
         start, end = stored_time(data, "start"), stored_time(data, "end")
         item = StoredItem(
             key=existing.key if existing else new_key(),
@@ -334,7 +338,11 @@ class MailboxCalendar:
             if entry.type in ("occurrence", "exception"):
                 master = entry.item if entry.type == "occurrence" else self._master_of(entry)
                 assert entry.original_start is not None
-                tomb = entry.item if entry.type == "exception" else None
+                tomb = (
+                    entry.item
+                    if entry.type == "exception"
+                    else self.store.get_slot(master.key, entry.original_start)
+                )
                 if tomb is None:
                     tomb = StoredItem(
                         key=new_key(),
@@ -348,6 +356,7 @@ class MailboxCalendar:
                         original_start=entry.original_start,
                     )
                 tomb.deleted = True
+                tomb.data = {}
                 self.store.save_item(tomb, "deleted")
                 if master.data.get("isOrganizer"):
                     self.post.organizer_slot_changed(

@@ -152,7 +152,8 @@ def occurrence_at(
     local = original.astimezone(zone).replace(tzinfo=None)
     if not starts_between(rule, local, local + timedelta(microseconds=1)):
         return None
-    if store.get_slot(master.key, original) is not None:
+    slot = store.get_slot(master.key, original)
+    if slot is not None and blocks_slot(slot):
         return None
     return occurrence_entry(master, local, zone_name)
 
@@ -191,7 +192,7 @@ def series_entries(
     calendarView finds exceptions through its own time-indexed scan, so it leaves them out here.
     """
     stored = store.exceptions_of(master.key)
-    slots = {s.original_start: s for s in stored if s.original_start is not None}
+    slots = {s.original_start: s for s in stored if blocks_slot(s)}
     result = expand_series(master, window_start, window_end, slots)
     if include_exceptions:
         for item in stored:
@@ -202,3 +203,22 @@ def series_entries(
                 result.append(entry)
     result.sort(key=lambda e: (e.start_utc, e.end_utc))
     return result
+
+
+def blocks_slot(item: StoredItem) -> bool:
+    """Whether a stored exception hides its slot's plain occurrence.
+
+    Edited and cancelled occurrences do; exceptions discarded because the series' rule or times
+    changed do not (Outlook drops exceptions when a series is reshaped).
+    """
+    return item.original_start is not None and not item.data.get("discarded")
+
+
+def discard_exceptions(store: EmulatorStore, master_key: str) -> None:
+    """Drop every exception of a series whose rule or times changed; their slots reopen."""
+    for slot in store.exceptions_of(master_key):
+        if slot.deleted and slot.data.get("discarded"):
+            continue
+        slot.deleted = True
+        slot.data = {"discarded": True}
+        store.save_item(slot, "deleted")

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from calsync.emulator.ids import new_change_key, new_key
+from calsync.emulator.instances import discard_exceptions
 from calsync.emulator.payload import NULL_TIME
 from calsync.emulator.render import html_to_text
 from calsync.emulator.store import EmulatorStore, Mailbox, StoredItem
@@ -262,6 +263,7 @@ class MeetingPost:
                     original_start=original_start,
                 )
                 tomb.deleted = True
+                tomb.data = {}
                 self.store.save_item(tomb, "deleted")
                 continue
             data = _shared_onto(exception.data, slot.data if slot else copy_master.data)
@@ -317,9 +319,7 @@ class MeetingPost:
 
     def _refresh_copy(self, copy_item: StoredItem, item: StoredItem, drop_exceptions: bool) -> None:
         if drop_exceptions:
-            for slot in self.store.exceptions_of(copy_item.key, include_deleted=False):
-                slot.deleted = True
-                self.store.save_item(slot, "deleted")
+            discard_exceptions(self.store, copy_item.key)
         if copy_item.kind == "seriesMaster":
             self.store.record_series_version(copy.deepcopy(copy_item))
         copy_item.data = _shared_onto(item.data, copy_item.data)
