@@ -192,7 +192,7 @@ def series_entries(
     calendarView finds exceptions through its own time-indexed scan, so it leaves them out here.
     """
     stored = store.exceptions_of(master.key)
-    slots = {s.original_start: s for s in stored if blocks_slot(s)}
+    slots = {s.original_start: s for s in stored if s.original_start and blocks_slot(s)}
     result = expand_series(master, window_start, window_end, slots)
     if include_exceptions:
         for item in stored:
