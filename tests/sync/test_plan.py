@@ -689,3 +689,37 @@ def test_states_of_two_different_events_are_refused() -> None:
 def test_a_linked_event_without_the_graph_side_is_refused() -> None:
     with pytest.raises(InconsistentSyncState, match="plan_push"):
         plan_event(EventState(link=link_for(BASE), crm=crm_event(BASE)))
+
+
+def test_a_teams_meeting_microsoft_365_added_on_its_own_is_shown_in_the_crm() -> None:
+    requested = review_meeting(is_teams_meeting=False)
+    save = SaveLink(
+        base=requested, origin=Origin.CRM, mailbox=ADVISOR, crm_event_id="evt-1001", crm_version=3
+    )
+    response = graph_event(
+        review_meeting(is_teams_meeting=True), change_key="CQAAABYAAAB5", teams_join_url=JOIN_URL
+    )
+    plan = plan_graph_write_result(save, requested, response)
+    assert plan.notices[0].code is NoticeCode.TEAMS_ADDED_BY_MICROSOFT_365
+    assert plan.actions == (
+        UpdateInCrm("evt-1001", 3, ("is_teams_meeting",), review_meeting(is_teams_meeting=True)),
+        SetTeamsJoinUrl("evt-1001", JOIN_URL),
+    )
+
+
+def test_the_write_result_keeps_the_attendee_copys_local_fields_in_the_base() -> None:
+    base_with_graph_subject = review_meeting(show_as=ShowAs.FREE)
+    save = SaveLink(
+        base=base_with_graph_subject,
+        origin=Origin.MICROSOFT_365,
+        mailbox=ASSISTANT,
+        crm_event_id="evt-1001",
+        crm_version=4,
+        is_organizer=False,
+    )
+    requested = review_meeting(subject="Gonzalez review (prep notes)", show_as=ShowAs.FREE)
+    response = graph_event(review_meeting(show_as=ShowAs.FREE), mailbox=ASSISTANT)
+    plan = plan_graph_write_result(save, requested, response)
+    assert isinstance(plan.link, SaveLink)
+    assert plan.link.base.subject == base_with_graph_subject.subject
+    assert plan.actions == ()

@@ -145,6 +145,7 @@ class NoticeCode(StrEnum):
     RECURRENCE_CHANGE_REFUSED = "recurrence_change_refused"
     TEAMS_CANNOT_BE_SWITCHED_OFF = "teams_cannot_be_switched_off"
     TEAMS_NOT_AVAILABLE = "teams_not_available"
+    TEAMS_ADDED_BY_MICROSOFT_365 = "teams_added_by_microsoft365"
     CRM_RECURRENCE_NOT_SYNCED = "crm_recurrence_not_synced"
     INVITATION_COPY_NOT_IMPORTED = "invitation_copy_not_imported"
     WAITING_FOR_ORGANIZER_COPY = "waiting_for_organizer_copy"

@@ -89,6 +89,10 @@ TEAMS_NOT_AVAILABLE_MESSAGE = (
     "meetings (no Teams licence, or Teams is not an allowed online meeting provider). The event "
     "was synced without Teams and its Teams Meeting box was cleared."
 )
+TEAMS_ADDED_MESSAGE = (
+    "Microsoft 365 made this event a Teams meeting although it was not asked to (the mailbox "
+    "{mailbox} adds Teams to every meeting); the Teams Meeting box was checked to match."
+)
 
 
 _TRANSACTION_PREFIX = "calsync."
@@ -187,28 +191,37 @@ def plan_graph_write_result(
 ) -> EventPlan:
     """Read Graph's answer to a create or update: link state, join URL, Teams check (SPEC §4).
 
-    `save` is the link update of the plan that made the write (its CRM id filled in by the runner
-    when the plan created the CRM event). If the Teams flag was asked for but Graph reports no Teams
-    meeting, the CRM flag is cleared and a warning is logged, so the CRM never shows a meeting link
-    that does not exist.
+    `save` is the link update of the plan that made the write, with the ids and version its CRM
+    writes produced filled in by the runner; `requested` is the snapshot the write sent. Graph
+    silently ignores a Teams request a mailbox cannot host, and some tenants add Teams to every
+    meeting: either way the CRM flag is set to what Graph reports and a notice says why, so the CRM
+    never shows a meeting link that does not exist, nor hides one that does.
     """
     if save.crm_event_id is None:
         raise InconsistentSyncState("the CRM event id must be known", field="crm_event_id")
     actions: list[Action] = []
     notices: list[SyncNotice] = []
-    base = replace(requested, is_teams_meeting=response.snapshot.is_teams_meeting)
+    reported_teams = response.snapshot.is_teams_meeting
+    base = replace(save.base, is_teams_meeting=reported_teams)
     crm_version = save.crm_version
-    if requested.is_teams_meeting and not response.snapshot.is_teams_meeting:
+    if requested.is_teams_meeting != reported_teams:
         if crm_version is None:
             raise InconsistentSyncState("the CRM event version must be known", field="crm_version")
-        notices.append(
-            SyncNotice(
+        if requested.is_teams_meeting:
+            notice = SyncNotice(
                 NoticeCode.TEAMS_NOT_AVAILABLE,
                 Severity.WARNING,
                 TEAMS_NOT_AVAILABLE_MESSAGE.format(mailbox=response.mailbox),
                 field="is_teams_meeting",
             )
-        )
+        else:
+            notice = SyncNotice(
+                NoticeCode.TEAMS_ADDED_BY_MICROSOFT_365,
+                Severity.INFO,
+                TEAMS_ADDED_MESSAGE.format(mailbox=response.mailbox),
+                field="is_teams_meeting",
+            )
+        notices.append(notice)
         actions.append(UpdateInCrm(save.crm_event_id, crm_version, ("is_teams_meeting",), base))
         crm_version = None
     if response.teams_join_url != crm_teams_join_url and (
