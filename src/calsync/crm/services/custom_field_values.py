@@ -17,6 +17,7 @@ from calsync.crm.models import FieldType
 
 CustomValue = str | Decimal | date | bool
 MAX_TEXT_LENGTH = 10_000
+MAX_NUMBER_LENGTH = 100
 
 
 def _number(value: object, field: str) -> str:
@@ -32,8 +33,15 @@ def _number(value: object, field: str) -> str:
         number = None
     if number is None or not number.is_finite():
         raise InvalidInputError(f"'{value}' is not a number", field=field)
-    text = format(number.normalize(), "f")
-    return text if text != "-0" else "0"
+    # Plain notation without trailing zeros; not Decimal.normalize(), which rounds to 28 digits.
+    text = format(number, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    if len(text) > MAX_NUMBER_LENGTH:
+        raise InvalidInputError(f"has more than {MAX_NUMBER_LENGTH} digits", field=field)
+    return text
 
 
 def _date(value: object, field: str) -> str:
