@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msal
 import pytest
 
@@ -58,7 +59,7 @@ class FakeMsalApp:
 def _provider(
     monkeypatch: pytest.MonkeyPatch, app: FakeMsalApp, now: list[float]
 ) -> MsalTokenProvider:
-    monkeypatch.setattr(auth, "_build_application", lambda config: app)
+    monkeypatch.setattr(auth, "_build_application", lambda config, http: app)
     return MsalTokenProvider(settings(), clock=lambda: now[0])
 
 
@@ -109,8 +110,8 @@ async def test_a_refused_credential_is_a_typed_error_with_the_oauth_code(
     assert caught.value.code == "graph.token_failed"
 
 
-def test_a_private_authority_with_its_own_ca_disables_instance_discovery(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_a_private_authority_disables_instance_discovery_and_shares_our_http_client(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen: dict[str, Any] = {}
 
@@ -119,23 +120,18 @@ def test_a_private_authority_with_its_own_ca_disables_instance_discovery(
         return object()
 
     monkeypatch.setattr(msal, "ConfidentialClientApplication", capture)
-    ca = tmp_path / "ca.pem"
-    ca.write_text("-----BEGIN CERTIFICATE-----\n")
-    auth._build_application(
-        settings(
-            authority_host="https://127.0.0.1:8443",
-            graph_url="https://127.0.0.1:8443/v1.0",
-            ca_bundle=ca,
-        )
+    private = settings(
+        authority_host="https://127.0.0.1:8443", graph_url="https://127.0.0.1:8443/v1.0"
     )
-    assert seen["authority"] == "https://127.0.0.1:8443/contoso-tenant"
-    assert seen["instance_discovery"] is False
-    assert seen["verify"] == str(ca)
-    seen.clear()
-    auth._build_application(settings())
+    with httpx.Client() as http:
+        auth._build_application(private, http)
+        assert seen["authority"] == "https://127.0.0.1:8443/contoso-tenant"
+        assert seen["instance_discovery"] is False
+        assert seen["http_client"] is http  # MSAL uses our TLS settings, CA bundle included
+        seen.clear()
+        auth._build_application(settings(), http)
     assert seen["authority"] == "https://login.microsoftonline.com/contoso-tenant"
     assert "instance_discovery" not in seen
-    assert "verify" not in seen
 
 
 def test_a_certificate_is_handed_to_msal_as_its_credential_dict(
@@ -146,7 +142,7 @@ def test_a_certificate_is_handed_to_msal_as_its_credential_dict(
     cert = CertificateCredential(
         private_key_pem="-----BEGIN PRIVATE KEY-----", public_certificate_pem="-----BEGIN CERT"
     )
-    auth._build_application(settings(client_secret=None, certificate=cert))
+    auth._build_application(settings(client_secret=None, certificate=cert), httpx.Client())
     assert seen["client_credential"] == {
         "private_key": "-----BEGIN PRIVATE KEY-----",
         "public_certificate": "-----BEGIN CERT",

@@ -8,6 +8,11 @@ Graph request) costs a dictionary lookup, and it is renewed a few minutes before
 out. When Graph still answers 401 (a token revoked or expired early, GRAPH.md §9 [i2002]) the
 transport calls ``refresh`` with the rejected token; the token is dropped from MSAL's cache too, so
 the next acquisition really goes to the network.
+
+MSAL's HTTP goes through an ``httpx.Client`` built from the same settings as the Graph transport
+(MSAL accepts any requests-like client). That keeps one TLS configuration for both: with
+``requests``, MSAL's own ``verify=`` is silently overridden by a ``REQUESTS_CA_BUNDLE`` environment
+variable.
 """
 
 from __future__ import annotations
@@ -18,10 +23,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import httpx
 import msal
 
-from calsync.graph.errors import GraphConnectionError, TokenAcquisitionFailed
+from calsync.graph.errors import (
+    GraphConnectionError,
+    GraphError,
+    ServiceUnavailable,
+    TlsVerificationFailed,
+    TokenAcquisitionFailed,
+)
 from calsync.graph.settings import GraphSettings
+from calsync.graph.tls import is_certificate_failure
 
 
 class TokenProvider(Protocol):
@@ -54,9 +67,12 @@ class MsalTokenProvider:
     ) -> None:
         self._settings = settings
         self._clock = clock
-        self._app: Any = (
-            None  # built on first use: MSAL fetches the authority's metadata when constructed
+        self._http = httpx.Client(
+            verify=settings.tls_verification(), timeout=settings.request_timeout_seconds
         )
+        # Built on first use, in the worker thread: MSAL fetches the authority's metadata when
+        # constructed.
+        self._app: Any = None
         self._current: _Token | None = None
         self._lock = asyncio.Lock()
 
@@ -83,10 +99,8 @@ class MsalTokenProvider:
         started = self._clock()
         try:
             result: dict[str, Any] = await asyncio.to_thread(self._acquire_blocking)
-        except OSError as exc:  # MSAL's HTTP stack raises OSError subclasses on network failures
-            raise GraphConnectionError(
-                f"could not reach the token endpoint of {self._settings.authority}: {exc}"
-            ) from exc
+        except httpx.HTTPError as exc:
+            raise self._network_error(exc) from exc
         if "access_token" not in result:
             raise TokenAcquisitionFailed(
                 str(result.get("error_description") or "no access token in the token response"),
@@ -100,9 +114,25 @@ class MsalTokenProvider:
         self._current = token
         return token.value
 
+    def _network_error(self, exc: httpx.HTTPError) -> GraphError:
+        authority = self._settings.authority
+        if isinstance(exc, httpx.HTTPStatusError):
+            return ServiceUnavailable(
+                f"the token endpoint of {authority} failed", status=exc.response.status_code
+            )
+        if is_certificate_failure(exc):
+            return TlsVerificationFailed(
+                f"{authority} presented a certificate that is not trusted (check ca_bundle)"
+            )
+        return GraphConnectionError(f"could not reach {authority}: {exc.__class__.__name__}")
+
+    def close(self) -> None:
+        """Release MSAL's connections (the Graph transport closes its own)."""
+        self._http.close()
+
     def _acquire_blocking(self) -> dict[str, Any]:
         if self._app is None:
-            self._app = _build_application(self._settings)
+            self._app = _build_application(self._settings, self._http)
         result: dict[str, Any] = self._app.acquire_token_for_client(scopes=[self._settings.scope])
         return result
 
@@ -115,16 +145,14 @@ class MsalTokenProvider:
                 cache.remove_at(entry)
 
 
-def _build_application(settings: GraphSettings) -> Any:
+def _build_application(settings: GraphSettings, http_client: httpx.Client) -> Any:
     credential: str | dict[str, str]
     if settings.certificate is not None:
         credential = settings.certificate.to_msal()
     else:
         assert settings.client_secret is not None  # guaranteed by GraphSettings
         credential = settings.client_secret
-    options: dict[str, Any] = {}
-    if settings.ca_bundle is not None:
-        options["verify"] = str(settings.ca_bundle)
+    options: dict[str, Any] = {"http_client": http_client}
     if not settings.uses_entra_id:
         options["instance_discovery"] = False
     try:
@@ -132,7 +160,6 @@ def _build_application(settings: GraphSettings) -> Any:
             settings.client_id,
             client_credential=credential,
             authority=settings.authority,
-            timeout=settings.request_timeout_seconds,
             **options,
         )
     except ValueError as exc:  # MSAL's words for "the authority's metadata was unusable"

@@ -70,9 +70,12 @@ class GraphClient:
         http: httpx.AsyncClient | None = None,
     ) -> None:
         self.settings = settings
-        self.transport = transport or GraphTransport(
-            settings, tokens or MsalTokenProvider(settings), http=http
-        )
+        self._own_tokens: MsalTokenProvider | None = None
+        if transport is None:
+            if tokens is None:
+                tokens = self._own_tokens = MsalTokenProvider(settings)
+            transport = GraphTransport(settings, tokens, http=http)
+        self.transport = transport
 
     async def __aenter__(self) -> Self:
         return self
@@ -87,6 +90,8 @@ class GraphClient:
 
     async def aclose(self) -> None:
         await self.transport.aclose()
+        if self._own_tokens is not None:
+            self._own_tokens.close()
 
     # ----- reads
     # -------------------------------------------------------------------------------------------

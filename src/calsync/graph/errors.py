@@ -113,6 +113,13 @@ class GraphConnectionError(GraphError):
     code = "graph.connection_failed"
 
 
+class TlsVerificationFailed(GraphError):
+    """The server's certificate is not trusted: a wrong ``ca_bundle`` or an intercepting proxy. Not
+    retried."""
+
+    code = "graph.tls_verification_failed"
+
+
 class ValidationFailed(GraphError):
     """400/422: Graph rejected the request body or parameters (e.g.
     ``ErrorOccurrenceCrossingBoundary``)."""

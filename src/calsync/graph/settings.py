@@ -9,6 +9,7 @@ private one (GRAPH.md §9).
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -104,6 +105,13 @@ class GraphSettings:
                 raise ConfigurationInvalid(name, "must not be negative")
         if self.page_size is not None and not 1 <= self.page_size <= 1000:
             raise ConfigurationInvalid("page_size", "must be between 1 and 1000")
+
+    def tls_verification(self) -> ssl.SSLContext | bool:
+        """What httpx should verify servers against: the configured CA bundle, or the default trust
+        store."""
+        if self.ca_bundle is None:
+            return True
+        return ssl.create_default_context(cafile=str(self.ca_bundle))
 
     @property
     def authority(self) -> str:

@@ -34,10 +34,12 @@ from calsync.graph.errors import (
     PreconditionFailed,
     ServiceUnavailable,
     Throttled,
+    TlsVerificationFailed,
     error_from_response,
 )
 from calsync.graph.limits import MailboxLimits
 from calsync.graph.settings import GraphSettings
+from calsync.graph.tls import is_certificate_failure
 
 IMMUTABLE_ID = 'IdType="ImmutableId"'
 _TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
@@ -106,7 +108,7 @@ class GraphTransport:
         self._tokens = tokens
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(
-            verify=str(settings.ca_bundle) if settings.ca_bundle else True,
+            verify=settings.tls_verification(),
             timeout=httpx.Timeout(settings.request_timeout_seconds),
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
@@ -237,6 +239,13 @@ class GraphTransport:
                     json=json,
                     headers={**headers, "Authorization": f"Bearer {token}"},
                 )
+            except httpx.ConnectError as exc:
+                if is_certificate_failure(exc):
+                    raise TlsVerificationFailed(
+                        f"{_host(url)} presented a certificate that is not trusted "
+                        "(check ca_bundle)"
+                    ) from exc
+                raise GraphConnectionError(f"{method} {_path(url)} could not connect") from exc
             except httpx.TimeoutException as exc:
                 raise GraphConnectionError(f"{method} {_path(url)} timed out") from exc
             except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
@@ -250,6 +259,10 @@ def _json_or_none(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+def _host(url: str) -> str:
+    return httpx.URL(url).host
 
 
 def _path(url: str) -> str:
