@@ -152,10 +152,11 @@ def list_runs(
     workflow_id: int | None = None,
     record_type: RecordType | None = None,
     record_id: int | None = None,
+    offset: int = 0,
     limit: int = 100,
 ) -> list[WorkflowRun]:
     """Runs, newest first, optionally of one workflow and/or one record."""
-    query = select(WorkflowRun).order_by(WorkflowRun.id.desc()).limit(limit)
+    query = select(WorkflowRun).order_by(WorkflowRun.id.desc()).offset(offset).limit(limit)
     if workflow_id is not None:
         query = query.where(WorkflowRun.definition_id == workflow_id)
     if record_type is not None:

@@ -19,6 +19,7 @@ Rules (documented in docs/workflows.md):
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +43,7 @@ from calsync.workflows.runs import run_workflow
 logger = logging.getLogger(__name__)
 
 _PENDING = "calsync.workflows.pending_changes"
+_INSTALLED: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
 
 
 @dataclass
@@ -132,7 +134,13 @@ def _name_custom_fields(session: Session, change: RecordChange) -> None:
 def install_workflow_triggers(
     session_factory: sessionmaker[Session], *, clock: Callable[[], datetime] = utc_now
 ) -> None:
-    """Make sessions of `session_factory` run triggered workflows after each commit."""
+    """Make sessions of `session_factory` run triggered workflows after each commit.
+
+    Installing twice on the same factory changes nothing (the app and a test may both do it).
+    """
+    if session_factory in _INSTALLED:
+        return
+    _INSTALLED.add(session_factory)
     event.listen(session_factory, "after_flush", _note_changes)
     event.listen(session_factory, "after_rollback", _forget_changes)
 
