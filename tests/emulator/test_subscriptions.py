@@ -433,3 +433,12 @@ async def test_subscriptions_need_a_bearer_token(
         reply = await client.post("/v1.0/subscriptions", json=subscription_body(receiver))
     assert reply.status_code == 401
     assert receiver.validations == []
+
+
+async def test_reset_removes_subscriptions(harness: Harness, receiver: Receiver) -> None:
+    await harness.client.post("/v1.0/subscriptions", json=subscription_body(receiver))
+    assert (await harness.client.post("/_emulator/reset")).status_code == 204
+    harness.write_event("After the reset")
+    await asyncio.sleep(0.3)
+    assert receiver.notifications == []
+    assert (await harness.client.get("/v1.0/subscriptions")).json()["value"] == []

@@ -252,7 +252,7 @@ async def clear_request_counts(request: Request) -> Response:
 
 async def reset(request: Request) -> Response:
     """Back to a fresh emulator: no events, faults, subscriptions or counts; mailboxes stay."""
-    await _operations(request).reset()
+    _operations(request).reset()
     return Response(status_code=204)
 
 

@@ -57,8 +57,12 @@ class EmulatorOperations:
         mailbox = self.emulator.store.get_mailbox(segment)
         return None if mailbox is None else MailboxKey(id=mailbox.id, address=mailbox.address)
 
-    async def reset(self) -> None:
-        """No events, faults, subscriptions, deliveries or counts; limits back to the config's."""
+    def reset(self) -> None:
+        """No events, faults, subscriptions, deliveries or counts; limits back to the config's.
+
+        Safe to call from any thread (a test's, while the server runs in its own), so fixtures
+        that reuse one server can call `app.state.operations.reset()` between tests.
+        """
         self.emulator.store.reset()
         self.faults.clear()
         self.faults.seed(0)
@@ -66,5 +70,5 @@ class EmulatorOperations:
         self.throttle.configure(throttle_settings_of(self.emulator.config))
         self.requests.clear()
         self.subscriptions.clear()
-        await self.subscriptions.delivery.aclose()
+        self.subscriptions.delivery.cancel_all()
         self.subscriptions.delivery.history.clear()

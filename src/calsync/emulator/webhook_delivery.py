@@ -192,6 +192,23 @@ class WebhookDelivery:
             if self._tasks:
                 await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    def cancel_all(self) -> None:
+        """Drop queued notifications and stop deliveries in flight; safe from any thread."""
+        with self._lock:
+            self._pending.clear()
+            self._flush_scheduled = False
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(self._cancel_tasks)
+        except RuntimeError:  # the loop closed meanwhile: nothing left to cancel
+            return
+
+    def _cancel_tasks(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
     async def aclose(self) -> None:
         """Stop every delivery in flight (the emulator is shutting down or resetting)."""
         for task in list(self._tasks):
