@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from calsync.sync.actions import DeleteInCrm, DeleteInGraph, DeleteMethod, EventPlan, ForgetLink
 from calsync.sync.errors import InvalidGuardInput
 from calsync.sync.guard import (
     GuardPolicy,
     GuardVerdict,
     HoldReason,
+    PlannedDeletions,
     check_full_listing,
     check_mass_deletion,
+    count_deletions,
 )
 
 MAILBOX = "dana.whitfield@harborwealth.example"
@@ -90,3 +93,13 @@ def test_a_policy_outside_its_range_is_refused() -> None:
         GuardPolicy(share=1.5)
     with pytest.raises(InvalidGuardInput):
         GuardPolicy(floor=-1)
+
+
+def test_the_deletions_of_a_run_are_counted_per_side_from_its_plans() -> None:
+    plans = [
+        EventPlan(actions=(DeleteInCrm("evt-1", 2),), link=ForgetLink()),
+        EventPlan(actions=(DeleteInCrm("evt-2", 5),), link=ForgetLink()),
+        EventPlan(actions=(DeleteInGraph("AAMk3", MAILBOX, DeleteMethod.CANCEL, "CK"),)),
+        EventPlan(),
+    ]
+    assert count_deletions(plans) == PlannedDeletions(crm=2, microsoft365=1)

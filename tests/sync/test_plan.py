@@ -153,10 +153,16 @@ def test_a_cancelled_outlook_event_that_was_never_synced_is_not_imported() -> No
     assert plan_event(EventState(graph=graph_event(BASE, is_cancelled=True))).writes_nothing
 
 
-def test_an_event_calsync_created_is_never_imported_as_a_new_event() -> None:
+def test_an_event_calsync_created_that_the_crm_lost_is_recreated_not_deleted() -> None:
     ours = graph_event(BASE, transaction_id=transaction_id_for("outbox-77", "evt-1001"))
-    with pytest.raises(InconsistentSyncState, match="re-link"):
-        plan_event(EventState(graph=ours))
+    plan = plan_event(EventState(graph=ours))
+    [create] = plan.actions
+    assert isinstance(create, CreateInCrm)
+    assert create.restores_crm_event_id == "evt-1001"
+    assert create.origin is Origin.CRM
+    assert plan.notices[0].code is NoticeCode.RESTORED_FROM_MICROSOFT_365
+    assert isinstance(plan.link, SaveLink)
+    assert plan.link.origin is Origin.CRM
 
 
 def test_a_crash_between_create_and_link_is_healed_by_relinking_not_duplicating() -> None:

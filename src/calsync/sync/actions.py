@@ -142,6 +142,7 @@ class NoticeCode(StrEnum):
     CONFLICT_MICROSOFT_365_WON = "conflict_microsoft365_won"
     CRM_EDIT_LOST_TO_OUTLOOK_DELETION = "crm_edit_lost_to_outlook_deletion"
     RESTORED_BY_OUTLOOK_EDIT = "restored_by_outlook_edit"
+    RESTORED_FROM_MICROSOFT_365 = "restored_from_microsoft365"
     RECURRENCE_CHANGE_REFUSED = "recurrence_change_refused"
     TEAMS_CANNOT_BE_SWITCHED_OFF = "teams_cannot_be_switched_off"
     TEAMS_NOT_AVAILABLE = "teams_not_available"

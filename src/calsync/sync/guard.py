@@ -14,9 +14,11 @@ or a misconfigured mailbox rather than a person deleting everything.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from calsync.sync.actions import DeleteInCrm, DeleteInGraph, EventPlan
 from calsync.sync.errors import InvalidGuardInput
 
 
@@ -109,6 +111,26 @@ def check_mass_deletion(
             "deleted. Check the CRM data, then confirm or discard the deletions.",
         )
     return _PROCEED
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedDeletions:
+    """How many deletions a run's plans would apply on each side."""
+
+    crm: int
+    microsoft365: int
+
+
+def count_deletions(plans: Iterable[EventPlan]) -> PlannedDeletions:
+    """Count the deletions in a run's plans, for `check_mass_deletion` before applying any."""
+    crm = microsoft365 = 0
+    for plan in plans:
+        for action in plan.actions:
+            if isinstance(action, DeleteInCrm):
+                crm += 1
+            elif isinstance(action, DeleteInGraph):
+                microsoft365 += 1
+    return PlannedDeletions(crm, microsoft365)
 
 
 def check_full_listing(

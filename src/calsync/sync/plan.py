@@ -6,8 +6,9 @@ cases:
 - no link, CRM event only: CRM-origin creation, pushed with a transactionId from the outbox entry
   (SPEC §2); never for a CRM-made recurring event (SPEC §5) or an internal copy (SPEC §6).
 - no link, Graph event only: import into the CRM, unless it is the invitation copy of a CRM-made
-  meeting (SPEC §6) or an event CalSync itself created (its transactionId names the CRM event: the
-  runner must pass that CRM event, or its tombstone, instead).
+  meeting (SPEC §6). An event CalSync itself created (its transactionId names the CRM event) is
+  re-linked when the runner passes that CRM event, removed when it passes the CRM's record of the
+  deletion, and recreated in the CRM when the CRM has no trace of it (an older backup restored).
 - no link, both: re-link after lost state, a crash before the link was saved, or a full resync
   (SPEC §9): no base, Microsoft 365 wins the differences, nothing is sent to Graph (so no
   invitation goes out again).
@@ -315,11 +316,7 @@ def _plan_import(graph: GraphEvent, meeting: MeetingContext | None) -> EventPlan
     if pushed_from is not None:
         if not graph.is_organizer:
             return EventPlan(notices=(_invitation_copy_notice(graph),))
-        raise InconsistentSyncState(
-            f"Graph event {graph.graph_id} was created by CalSync from CRM event {pushed_from}; "
-            "pass that CRM event (or its tombstone) to re-link it instead of importing it",
-            field="crm",
-        )
+        return _plan_restore_from_microsoft_365(graph, pushed_from)
     as_attendee_version = False
     if not graph.is_organizer and meeting is not None and meeting.organizer_mailbox_synced:
         if meeting.organizer_copy_origin is Origin.CRM:
@@ -333,12 +330,43 @@ def _plan_import(graph: GraphEvent, meeting: MeetingContext | None) -> EventPlan
             )
             return EventPlan(notices=(notice,))
         as_attendee_version = True
+    create = _create_in_crm(graph, Origin.MICROSOFT_365, as_attendee_version=as_attendee_version)
+    return EventPlan(actions=(create,), link=_save_from_graph(graph, graph.snapshot, create.origin))
+
+
+def _plan_restore_from_microsoft_365(graph: GraphEvent, crm_event_id: str) -> EventPlan:
+    """CalSync created this event from a CRM event the CRM has no trace of: bring it back.
+
+    That happens when the CRM database was restored from a backup older than the event. Deleting
+    it from Outlook would lose a meeting people rely on; importing it keeps both sides whole.
+    """
+    create = _create_in_crm(graph, Origin.CRM, restores_crm_event_id=crm_event_id)
+    notice = SyncNotice(
+        NoticeCode.RESTORED_FROM_MICROSOFT_365,
+        Severity.WARNING,
+        f"CRM event {crm_event_id} was synced to {graph.mailbox} but the CRM has no record of it "
+        "(for example after restoring an older backup); it was recreated from Microsoft 365.",
+    )
+    return EventPlan(
+        actions=(create,),
+        link=_save_from_graph(graph, graph.snapshot, Origin.CRM),
+        notices=(notice,),
+    )
+
+
+def _create_in_crm(
+    graph: GraphEvent,
+    origin: Origin,
+    *,
+    as_attendee_version: bool = False,
+    restores_crm_event_id: str | None = None,
+) -> CreateInCrm:
     recurrence = graph.snapshot.recurrence
-    create = CreateInCrm(
+    return CreateInCrm(
         owner_mailbox=graph.mailbox,
         graph_id=graph.graph_id,
         snapshot=graph.snapshot,
-        origin=Origin.MICROSOFT_365,
+        origin=origin,
         event_type=graph.event_type,
         ical_uid=graph.ical_uid,
         series_master_graph_id=graph.series_master_id,
@@ -346,9 +374,7 @@ def _plan_import(graph: GraphEvent, meeting: MeetingContext | None) -> EventPlan
         recurrence_summary=summarize_recurrence(recurrence) if recurrence else None,
         teams_join_url=graph.teams_join_url,
         as_attendee_version=as_attendee_version,
-    )
-    return EventPlan(
-        actions=(create,), link=_save_from_graph(graph, graph.snapshot, Origin.MICROSOFT_365)
+        restores_crm_event_id=restores_crm_event_id,
     )
 
 
@@ -527,18 +553,9 @@ def _plan_deleted_in_crm(link: SyncLink, graph: GraphEvent) -> EventPlan:
     resolution = resolve_deleted_in_crm(link.base, graph.snapshot)
     if resolution.propagate:
         return EventPlan(actions=(_delete_in_graph(graph),), link=ForgetLink())
-    recurrence = graph.snapshot.recurrence
-    restore = CreateInCrm(
-        owner_mailbox=graph.mailbox,
-        graph_id=graph.graph_id,
-        snapshot=graph.snapshot,
-        origin=link.origin,
-        event_type=graph.event_type,
-        ical_uid=graph.ical_uid,
-        series_master_graph_id=graph.series_master_id,
-        original_start=graph.original_start,
-        recurrence_summary=summarize_recurrence(recurrence) if recurrence else None,
-        teams_join_url=graph.teams_join_url,
+    restore = _create_in_crm(
+        graph,
+        link.origin,
         as_attendee_version=not graph.is_organizer,
         restores_crm_event_id=link.crm_event_id,
     )
