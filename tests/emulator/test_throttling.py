@@ -6,6 +6,8 @@ import asyncio
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -130,3 +132,29 @@ def test_bad_settings_are_refused_naming_the_field(body: dict[str, object], fiel
 def test_settings_update_keeps_fields_not_given() -> None:
     updated = ThrottleSettings().updated_from_json({"maxConcurrent": 2})
     assert updated == ThrottleSettings(max_concurrent=2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    gaps=st.lists(st.floats(min_value=0, max_value=30, allow_nan=False), min_size=1, max_size=80),
+    budget=st.integers(min_value=1, max_value=6),
+)
+def test_no_window_ever_admits_more_than_the_budget(gaps: list[float], budget: int) -> None:
+    """Whatever the arrival pattern, a request is refused exactly when the last 60 s hold more
+    requests than the budget, counting the refused ones (Outlook counts those too)."""
+    clock = FakeClock()
+    throttle = MailboxThrottle(
+        ThrottleSettings(requests_per_window=budget, window_seconds=60, max_concurrent=1000),
+        clock,
+    )
+    every_request: list[float] = []
+    for gap in gaps:
+        clock.now += gap
+        every_request.append(clock.now)
+        refused = throttle.enter(ADA.id)
+        if refused is None:
+            throttle.leave(ADA.id)
+        else:
+            assert refused.retry_after_seconds >= 1
+        in_window = [t for t in every_request if t > clock.now - 60]
+        assert (refused is not None) == (len(in_window) > budget)
