@@ -77,20 +77,43 @@ _CODE_BY_PYDANTIC_TYPE = {
 }
 
 
-def field_path(location: Sequence[str | int]) -> str | None:
-    """`("body", "attendees", 0, "email")` → `"attendees[0].email"`; `None` for the whole body."""
+def _is_key_of(container: Any, part: str | int) -> bool:
+    if isinstance(container, dict):
+        return isinstance(part, str) and part in container
+    if isinstance(container, list):
+        return isinstance(part, int) and 0 <= part < len(container)
+    return False
+
+
+def field_path(
+    location: Sequence[str | int], body: Any = None, *, missing: bool = False
+) -> str | None:
+    """`("body", "attendees", 0, "email")` → `"attendees[0].email"`; `None` for the whole body.
+
+    Pydantic puts the names of union members (`datetime`, `AttendeeIn`, `function-after[…]`) into
+    error locations. They are not in the client's JSON, so the location is walked through the
+    request body and only the keys and indexes that exist there are kept (plus, for a missing
+    field, its name).
+    """
     parts = list(location)
-    if parts and parts[0] in _LOCATION_PREFIXES:
+    source = parts[0] if parts else None
+    if source in _LOCATION_PREFIXES:
         parts = parts[1:]
+    kept: list[str | int] = []
+    current = body
+    walk_body = source == "body"
+    for position, part in enumerate(parts):
+        last = position == len(parts) - 1
+        if not walk_body:
+            kept.append(part)
+        elif _is_key_of(current, part):
+            kept.append(part)
+            current = current[part]
+        elif last and missing and isinstance(part, str):
+            kept.append(part)
     path = ""
-    for part in parts:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif part.startswith(("function-", "tagged-union")) or "[" in part:
-            # Pydantic's internal names for validators and union branches mean nothing to a client.
-            continue
-        else:
-            path += f".{part}" if path else part
+    for part in kept:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else part)
     return path or None
 
 
@@ -107,15 +130,22 @@ async def _on_request_validation_error(request: Request, exc: Exception) -> JSON
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     first: Mapping[str, Any] = errors[0] if errors else {}
-    code = _CODE_BY_PYDANTIC_TYPE.get(str(first.get("type", "")), "invalid_value")
-    field = field_path(first.get("loc", ()))
-    message = _validation_message(first)
+    error_type = str(first.get("type", ""))
+    code = _CODE_BY_PYDANTIC_TYPE.get(error_type, "invalid_value")
     if code == "malformed_json":
         return error_response(400, code, "the request body is not valid JSON", None)
+    field = field_path(first.get("loc", ()), exc.body, missing=error_type == "missing")
+    message = _validation_message(first)
     if field is not None and not message.startswith(field):
         message = f"{field}: {message}"
-    if len(errors) > 1:
-        message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    # One wrong value can fail every member of a union; count fields, not pydantic's errors.
+    other_fields = {
+        field_path(error.get("loc", ()), exc.body, missing=error.get("type") == "missing")
+        for error in errors
+    } - {field}
+    if other_fields:
+        count = len(other_fields)
+        message += f" (and {count} more field{'s' if count > 1 else ''} with problems)"
     return error_response(422, code, message, field)
 
 

@@ -17,6 +17,7 @@ from httpx import Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from calsync.crm.models import Role, User
+from calsync.crm.services.users import create_user
 from calsync.web import WebSettings, create_app
 from calsync.web.passwords import hash_password
 
@@ -47,15 +48,14 @@ def db(client: TestClient) -> Iterator[Session]:
 
 @pytest.fixture
 def staff_user(db: Session) -> User:
-    user = User(
+    user = create_user(
+        db,
         name="Grace Hopper",
         email="Grace.Hopper@northwind.example",
-        email_normalized="grace.hopper@northwind.example",
-        role=Role.STAFF,
         time_zone="Europe/London",
+        role=Role.STAFF,
         password_hash=hash_password(STAFF_PASSWORD),
     )
-    db.add(user)
     db.commit()
     return user
 
@@ -92,15 +92,14 @@ def post_form(client: TestClient, page_url: str, action: str, data: dict[str, st
 
 @pytest.fixture
 def admin_user(db: Session) -> User:
-    user = User(
+    user = create_user(
+        db,
         name="Katherine Johnson",
         email="katherine@northwind.example",
-        email_normalized="katherine@northwind.example",
-        role=Role.ADMIN,
         time_zone="America/New_York",
+        role=Role.ADMIN,
         password_hash=hash_password(STAFF_PASSWORD),
     )
-    db.add(user)
     db.commit()
     return user
 

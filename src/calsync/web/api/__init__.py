@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from calsync.web.api import contact_point_emails, custom_fields, people, tokens, users
+from calsync.web.api import contact_point_emails, custom_fields, events, people, tokens, users
 from calsync.web.api.schemas.errors import error_responses
 from calsync.web.query_parameters import reject_unknown_query_parameters
 
@@ -20,3 +20,4 @@ api_router.include_router(tokens.router)
 api_router.include_router(people.router)
 api_router.include_router(contact_point_emails.router)
 api_router.include_router(custom_fields.router)
+api_router.include_router(events.router)

@@ -1,0 +1,247 @@
+"""The event record page: creating and changing events through the CRM's event service."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from calsync.crm.models import Event, Individual, Origin, User
+from calsync.crm.services.event_input import AttendeeInput, EventInput
+from calsync.crm.services.event_sync_state import (
+    record_invitation_sent,
+    set_m365_recurrence_summary,
+)
+from calsync.crm.services.events import create_event
+from calsync.crm.services.people import IndividualInput, create_individual
+from calsync.crm.services.users import create_user
+from tests.web.pages.conftest import post_form
+
+JOIN_URL = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0"
+
+
+@pytest.fixture
+def ada(db: Session) -> Individual:
+    person = create_individual(
+        db, IndividualInput(first_name="Ada", last_name="Lovelace", email="ada@lovelace.example")
+    )
+    db.commit()
+    return person
+
+
+def _form(**changes: str) -> dict[str, str]:
+    form = {
+        "subject": "Annual review",
+        "start_date": "2027-03-15",
+        "start_time": "10:00",
+        "end_date": "2027-03-15",
+        "end_time": "11:00",
+        "time_zone": "America/New_York",
+        "location": "Office",
+        "show_as": "busy",
+        "description": "",
+        "recurrence_rule": "",
+    }
+    form.update(changes)
+    return form
+
+
+def _events(db: Session) -> list[Event]:
+    db.expire_all()
+    return list(db.scalars(select(Event).where(Event.copy_of_event_id.is_(None))))
+
+
+def test_an_event_created_on_the_page_keeps_its_zone_and_links_the_individual(
+    signed_in: TestClient, staff_user: User, ada: Individual, db: Session
+) -> None:
+    response = post_form(
+        signed_in,
+        "/events/new",
+        "/events/new",
+        {**_form(), "attendee": f"individual:{ada.id}", "is_teams_meeting": "on"},
+    )
+    assert response.status_code == 303
+    (event,) = _events(db)
+    assert response.headers["location"] == f"/events/{event.id}?notice=created"
+    assert event.owner_id == staff_user.id
+    assert event.time_zone == "America/New_York"
+    assert event.start_at == datetime(2027, 3, 15, 14, 0, tzinfo=UTC)
+    assert event.is_teams_meeting
+    (attendee,) = event.attendees
+    assert (attendee.individual_id, attendee.email) == (ada.id, "ada@lovelace.example")
+    page = signed_in.get(response.headers["location"])
+    assert "Ada Lovelace" in page.text
+    assert "Individual" in page.text
+
+
+def test_an_end_before_the_start_is_shown_at_the_end_date_and_nothing_is_created(
+    signed_in: TestClient, db: Session
+) -> None:
+    response = post_form(
+        signed_in, "/events/new", "/events/new", _form(end_time="09:00", subject="Backwards")
+    )
+    assert response.status_code == 422
+    assert 'id="error-end_date"' in response.text
+    assert "End date: end must be after start" in response.text
+    assert 'value="Backwards"' in response.text
+    assert _events(db) == []
+
+
+def test_an_unreadable_time_names_its_field(signed_in: TestClient, db: Session) -> None:
+    response = post_form(signed_in, "/events/new", "/events/new", _form(start_time="ten"))
+    assert response.status_code == 422
+    assert "Start time must be a time like 09:30" in response.text
+    assert _events(db) == []
+
+
+def test_a_bare_email_that_matches_nobody_stays_an_unmatched_attendee(
+    signed_in: TestClient, db: Session
+) -> None:
+    response = post_form(
+        signed_in, "/events/new", "/events/new", {**_form(), "add_email": "guest@elsewhere.example"}
+    )
+    assert response.status_code == 303
+    page = signed_in.get(response.headers["location"])
+    assert "guest@elsewhere.example" in page.text
+    assert "Unmatched email" in page.text
+
+
+def _teams_event(db: Session, owner: User, *, sent: bool) -> Event:
+    event = create_event(
+        db,
+        EventInput(
+            owner_id=owner.id,
+            subject="Portfolio call",
+            start=datetime(2027, 3, 16, 9, 0),
+            end=datetime(2027, 3, 16, 9, 30),
+            is_teams_meeting=True,
+        ),
+    )
+    if sent:
+        record_invitation_sent(db, event.id, datetime(2027, 3, 1, tzinfo=UTC), JOIN_URL)
+    db.commit()
+    return event
+
+
+def test_teams_is_locked_with_the_reason_once_the_invitation_went_out(
+    signed_in: TestClient, staff_user: User, db: Session
+) -> None:
+    event = _teams_event(db, staff_user, sent=True)
+    page = signed_in.get(f"/events/{event.id}")
+    assert 'id="open-teams-meeting"' in page.text
+    assert f'href="{JOIN_URL}"' in page.text
+    assert "can no longer be unchecked" in page.text
+    assert 'name="is_teams_meeting" type="checkbox" value="on" checked disabled' in page.text
+
+    form = _form(subject="Portfolio call", start_date="2027-03-16", end_date="2027-03-16")
+    refused = post_form(
+        signed_in,
+        f"/events/{event.id}",
+        f"/events/{event.id}",
+        {**form, "version": str(event.version)},
+    )
+    assert refused.status_code == 422
+    assert 'id="error-is_teams_meeting"' in refused.text
+    db.expire_all()
+    assert db.get(Event, event.id).is_teams_meeting  # type: ignore[union-attr]
+
+
+def test_teams_can_be_unchecked_before_the_invitation_went_out(
+    signed_in: TestClient, staff_user: User, db: Session
+) -> None:
+    event = _teams_event(db, staff_user, sent=False)
+    form = _form(subject="Portfolio call", start_date="2027-03-16", end_date="2027-03-16")
+    saved = post_form(
+        signed_in,
+        f"/events/{event.id}",
+        f"/events/{event.id}",
+        {**form, "version": str(event.version)},
+    )
+    assert saved.status_code == 303
+    db.expire_all()
+    assert not db.get(Event, event.id).is_teams_meeting  # type: ignore[union-attr]
+
+
+def test_a_stale_version_is_refused_with_a_reload_hint(
+    signed_in: TestClient, staff_user: User, db: Session
+) -> None:
+    event = _teams_event(db, staff_user, sent=False)
+    response = post_form(
+        signed_in, f"/events/{event.id}", f"/events/{event.id}", {**_form(), "version": "99"}
+    )
+    assert response.status_code == 409
+    assert "reload it and try again" in response.text
+
+
+def test_an_attendees_copy_is_read_only_with_the_reason(
+    signed_in: TestClient, staff_user: User, db: Session
+) -> None:
+    owner = create_user(
+        db, name="Alan Turing", email="alan@northwind.example", time_zone="Europe/London"
+    )
+    original = create_event(
+        db,
+        EventInput(
+            owner_id=owner.id,
+            subject="Team planning",
+            start=datetime(2027, 3, 17, 14, 0),
+            end=datetime(2027, 3, 17, 15, 0),
+            attendees=(AttendeeInput(user_id=staff_user.id),),
+        ),
+    )
+    db.commit()
+    copy = db.scalars(select(Event).where(Event.copy_of_event_id == original.id)).one()
+    page = signed_in.get(f"/events/{copy.id}")
+    assert "read-only copy of Alan Turing&#39;s event" in page.text
+    assert 'action="/events/' not in page.text
+    refused = post_form(
+        signed_in,
+        f"/events/{copy.id}",
+        f"/events/{copy.id}",
+        {**_form(), "version": str(copy.version)},
+    )
+    assert refused.status_code == 422
+    db.expire_all()
+    assert db.get(Event, copy.id).subject == "Team planning"  # type: ignore[union-attr]
+
+
+def test_a_microsoft_365_series_shows_its_recurrence_read_only(
+    signed_in: TestClient, staff_user: User, db: Session
+) -> None:
+    series = create_event(
+        db,
+        EventInput(
+            owner_id=staff_user.id,
+            subject="Investment committee",
+            start=datetime(2027, 3, 15, 9, 0),
+            end=datetime(2027, 3, 15, 10, 0),
+        ),
+        origin=Origin.MICROSOFT365,
+    )
+    set_m365_recurrence_summary(
+        db, series.id, "Every 2 weeks on Monday and Wednesday, until 30 June 2027"
+    )
+    db.commit()
+    page = signed_in.get(f"/events/{series.id}")
+    assert "Recurring in Microsoft 365" in page.text
+    assert "Every 2 weeks on Monday and Wednesday, until 30 June 2027" in page.text
+    assert "managed in Microsoft 365; change it in Outlook" in page.text
+    assert 'name="recurrence_rule"' not in page.text
+
+
+def test_deleting_an_event_goes_back_to_the_calendar(
+    signed_in: TestClient, staff_user: User, db: Session
+) -> None:
+    event = _teams_event(db, staff_user, sent=False)
+    response = post_form(
+        signed_in,
+        f"/events/{event.id}",
+        f"/events/{event.id}/delete",
+        {"version": str(event.version)},
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/calendar?notice=deleted"
+    assert _events(db) == []
