@@ -200,3 +200,19 @@ async def test_mailboxes_are_limited_separately_and_case_insensitively(make_clie
     assert limits.for_mailbox("ben@contoso.example") is not limits.for_mailbox(
         "ana@contoso.example"
     )
+
+
+async def test_a_429_holds_off_every_request_to_that_mailbox(make_client: Build) -> None:
+    answers = [graph_error(429, "activityLimitReached", **{"Retry-After": "5"})]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return answers.pop(0) if answers else httpx.Response(200, json=event_json("A"))
+
+    harness = make_client(answer, max_attempts=1)  # give up at once: only the hold-off remains
+    with pytest.raises(Throttled):
+        await harness.client.get_event(MAILBOX, "A")
+    before = harness.time.now
+    await harness.client.get_event(MAILBOX, "A")  # another request to the same mailbox waits
+    assert harness.time.now - before == 5.0
+    await harness.client.get_event("ben@contoso.example", "A")  # other mailboxes do not
+    assert harness.time.now - before == 5.0

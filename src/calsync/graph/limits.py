@@ -6,6 +6,10 @@ minutes (GRAPH.md §7). Each mailbox gets a semaphore for the first and a slidin
 start times for the second; a request that would exceed the budget waits until the oldest request
 leaves the window. Throttled requests still count against Graph's quota, so every attempt (retries
 included) takes a slot here.
+
+When Graph does throttle a mailbox, its ``Retry-After`` holds off *every* request to that mailbox,
+not only the refused one: otherwise the other queued requests keep hitting the limit, each refusal
+counts against the quota again, and the mailbox never recovers.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ class MailboxLimiter:
         self._sleep = sleep
         self._starts: deque[float] = deque()
         self._budget_lock = asyncio.Lock()
+        self._resume_at = 0.0
         self.in_flight = 0
         self.peak_in_flight = 0
 
@@ -44,6 +49,8 @@ class MailboxLimiter:
     async def slot(self) -> AsyncIterator[None]:
         """Hold one of the mailbox's concurrent slots for the duration of one HTTP exchange."""
         async with self._slots:
+            while (pause := self._resume_at - self._clock()) > 0:
+                await self._sleep(pause)
             await self._spend_budget()
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
@@ -51,6 +58,10 @@ class MailboxLimiter:
                 yield
             finally:
                 self.in_flight -= 1
+
+    def hold_off(self, seconds: float) -> None:
+        """Start no request to this mailbox for ``seconds`` (Graph's ``Retry-After`` for it)."""
+        self._resume_at = max(self._resume_at, self._clock() + seconds)
 
     async def _spend_budget(self) -> None:
         async with self._budget_lock:

@@ -37,7 +37,7 @@ from calsync.graph.errors import (
     TlsVerificationFailed,
     error_from_response,
 )
-from calsync.graph.limits import MailboxLimits
+from calsync.graph.limits import MailboxLimiter, MailboxLimits
 from calsync.graph.settings import GraphSettings
 from calsync.graph.tls import is_certificate_failure
 
@@ -216,13 +216,16 @@ class GraphTransport:
             response = await self._once(limiter, method, url, params, json, headers, token)
         if response.status_code < 400:
             return response
-        raise error_from_response(
+        error = error_from_response(
             response.status_code, _json_or_none(response), headers=response.headers
         )
+        if isinstance(error, Throttled) and error.retry_after:
+            limiter.hold_off(error.retry_after)
+        raise error
 
     async def _once(
         self,
-        limiter: Any,
+        limiter: MailboxLimiter,
         method: str,
         url: str,
         params: Mapping[str, str] | None,
