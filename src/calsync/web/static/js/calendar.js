@@ -42,7 +42,9 @@
 
   function saveTimes(info) {
     var event = info.event;
-    var end = event.end || event.start;
+    // FullCalendar leaves `end` empty when an event is dropped into the other row (all-day and
+    // timed): that means its default length, one day or one hour.
+    var end = event.end || new Date(event.start.getTime() + (event.allDay ? 86400000 : 3600000));
     var body = {
       start: wallClock(event.start, event.allDay),
       end: wallClock(end, event.allDay),
