@@ -15,6 +15,7 @@ from calsync.cli.passwords import app as users_app
 from calsync.cli.serve import serve
 from calsync.cli.tokens import app as tokens_app
 from calsync.cli.users import create as create_user
+from calsync.cli.workflows import app as workflows_app
 
 app = typer.Typer(
     name="calsync",
@@ -28,6 +29,7 @@ app.command()(serve)
 app.command()(emulator)
 users_app.command("create")(create_user)
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(workflows_app, name="workflows")
 
 
 @app.callback()

@@ -131,4 +131,5 @@ class WorkflowRun(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
+    definition: Mapped[WorkflowDefinition] = relationship()
     version: Mapped[WorkflowDefinitionVersion] = relationship()
