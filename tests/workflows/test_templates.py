@@ -1,6 +1,8 @@
 """Templates: parsing, checking placeholders against the record type, rendering."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from calsync.crm.models import FieldType, RecordType
 from calsync.workflows.errors import InvalidDefinitionError, RunFailedError
@@ -94,3 +96,18 @@ def test_rendering_a_placeholder_without_value_fails_naming_it(value: str | None
     assert caught.value.code == "missing_value"
     assert caught.value.field == "steps[0].subject"
     assert "{record.custom.stage}" in caught.value.message
+
+
+def escaped(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+@settings(max_examples=200, deadline=None)
+@given(before=st.text(max_size=40), after=st.text(max_size=40), value=st.text(min_size=1))
+def test_any_literal_text_around_a_placeholder_survives_rendering(
+    before: str, after: str, value: str
+) -> None:
+    template = parse_template(f"{escaped(before)}{{owner.name}}{escaped(after)}", field="s")
+    assert template.placeholders == ("owner.name",)
+    if value.strip():
+        assert render(template, {"owner.name": value}, field="s") == before + value + after
