@@ -311,6 +311,8 @@ def event_routes() -> list[Route]:
     for view in views:
         routes.append(Route(view, calendar_view_list, methods=["GET"]))
         routes.append(Route(view + "/delta", calendar_view_delta, methods=["GET"]))
+        # The SDKs call the function with OData's parentheses: calendarView/delta().
+        routes.append(Route(view + "/delta()", calendar_view_delta, methods=["GET"]))
     for base in collections:
         one = base + "/{event_id}"
         routes += [

@@ -88,6 +88,7 @@ class EmulatorServer:
             log_level="warning",
             lifespan="off",
             access_log=False,
+            timeout_graceful_shutdown=1,
             ssl_certfile=certfile,
             ssl_keyfile=keyfile,
         )
@@ -108,7 +109,11 @@ class EmulatorServer:
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=3)
+            if self._thread.is_alive() and self._server is not None:
+                # Idle keep-alive connections can hold a graceful shutdown open; cut them.
+                self._server.force_exit = True
+                self._thread.join(timeout=5)
         self._server = None
         self._thread = None
         if self._temp is not None:

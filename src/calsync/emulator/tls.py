@@ -65,6 +65,9 @@ def generate_credentials(ca_path: Path, work_dir: Path) -> ServerCredentials:
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
         .sign(ca_key, hashes.SHA256())
     )
     server_key = ec.generate_private_key(ec.SECP256R1())
@@ -87,6 +90,7 @@ def generate_credentials(ca_path: Path, work_dir: Path) -> ServerCredentials:
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
         )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(server_key.public_key()), False)
         .sign(ca_key, hashes.SHA256())
     )
     work_dir.mkdir(parents=True, exist_ok=True)
