@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, date, datetime
+from datetime import date as date_type
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,13 +38,25 @@ VIEWS = {"day": "timeGridDay", "week": "timeGridWeek", "month": "dayGridMonth"}
 
 
 @router.get("/calendar", response_class=HTMLResponse)
-def calendar_page(request: Request, user: CurrentUser, view: str = "week") -> Response:
+def calendar_page(
+    request: Request, user: CurrentUser, view: str = "week", date: str = ""
+) -> Response:
+    """The calendar, opened on `date` (YYYY-MM-DD, default today) in the chosen view."""
     context = {
         "nav": "calendar",
         "time_zone": user.time_zone,
         "initial_view": VIEWS.get(view, VIEWS["week"]),
+        "initial_date": date if _is_iso_date(date) else "",
     }
     return render(request, "calendar.html", context, user=user)
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        date_type.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _wall_clock(raw: str, zone: ZoneInfo, field: str) -> datetime:

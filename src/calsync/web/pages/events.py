@@ -138,6 +138,9 @@ def _render_event(
         "show_as_options": [(value.value, label) for value, label in SHOW_AS_LABELS.items()],
         "show_as_label": SHOW_AS_LABELS.get(event.show_as, "") if event else "",
         "when": describe_when(event) if event else "",
+        "calendar_date": (
+            event.start_at.astimezone(ZoneInfo(user.time_zone)).date().isoformat() if event else ""
+        ),
         "sync_enabled": get_organization(db).sync_enabled,
         "sync": sync_view(event) if event else None,
         "origin_label": (

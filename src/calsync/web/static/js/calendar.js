@@ -76,6 +76,7 @@
     timeZone: "UTC",
     now: nowInUserZone,
     initialView: element.dataset.initialView || "timeGridWeek",
+    initialDate: element.dataset.initialDate || undefined,
     headerToolbar: {
       left: "prev,next today",
       center: "title",
