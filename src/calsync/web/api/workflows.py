@@ -17,13 +17,13 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Request
+from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from calsync.crm.models import RecordType
 from calsync.web.api.schemas.base import RequestBody
-from calsync.web.api.schemas.common import RecordId, ReferenceId
+from calsync.web.api.schemas.common import MAX_RECORD_ID, RecordId, ReferenceId
 from calsync.web.api.schemas.errors import error_responses
 from calsync.web.auth import AdminUser, CurrentUser
 from calsync.web.database import DbSession
@@ -277,6 +277,30 @@ def list_workflow_runs(
             session, workflow_id=workflow_id, offset=page.offset, limit=page.fetch_count
         )
         return build_page(request, page, [_run_out(run) for run in runs])
+
+
+@router.get("/workflow-runs", response_model=Page[WorkflowRunOut])
+def list_runs(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    page: Annotated[PageRequest, Depends(page_request)],
+    record_type: Annotated[
+        RecordType | None, Query(description="Only runs on this kind of record.")
+    ] = None,
+    record_id: Annotated[
+        int | None, Query(ge=1, le=MAX_RECORD_ID, description="Only runs on this record.")
+    ] = None,
+) -> Page[WorkflowRunOut]:
+    """Runs of every workflow, newest first; with `record_type` and `record_id`, one record's."""
+    runs = store.list_runs(
+        session,
+        record_type=record_type,
+        record_id=record_id,
+        offset=page.offset,
+        limit=page.fetch_count,
+    )
+    return build_page(request, page, [_run_out(run) for run in runs])
 
 
 @router.get("/workflow-runs/{run_id}")
