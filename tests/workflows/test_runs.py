@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +15,12 @@ from calsync.crm.services.custom_fields import (
     list_custom_fields,
     set_custom_value,
 )
-from calsync.crm.services.people import IndividualInput, update_individual
+from calsync.crm.services.people import (
+    ContactInput,
+    IndividualInput,
+    create_contact,
+    update_individual,
+)
 from calsync.workflows.errors import RecordNotFoundError
 from calsync.workflows.models import RunStatus, WorkflowRun
 from calsync.workflows.runs import run_workflow
@@ -213,3 +218,53 @@ def test_running_on_a_record_that_does_not_exist_is_refused_without_a_run(
     with pytest.raises(RecordNotFoundError):
         run_workflow(db_session, definition, 9999, clock=fixed_clock)
     assert db_session.scalar(select(func.count()).select_from(WorkflowRun)) == 0
+
+
+def test_a_contact_workflow_with_a_fixed_owner_invites_the_contact(
+    db_session: Session, firm: Firm
+) -> None:
+    contact = create_contact(
+        db_session,
+        ContactInput(
+            first_name="Mary",
+            last_name="Somerville",
+            email="mary@lawfirm.example",
+            organization_name="Somerville & Co",
+        ),
+    )
+    definition = define_workflow(
+        db_session,
+        {
+            "name": "Introductory call",
+            "record_type": "contact",
+            "trigger": {"kind": "on_create"},
+            "steps": [
+                {
+                    "action": "create_event",
+                    "subject": "Intro: {record.name} ({record.organization_name})",
+                    "owner": {"kind": "user", "user_id": firm.assistant.id},
+                    "attendees": [{"kind": "record"}, {"kind": "user", "user_id": firm.advisor.id}],
+                    "start": {"days_after": 2, "at": "08:00"},
+                    "duration_minutes": 30,
+                    "show_as": "tentative",
+                }
+            ],
+        },
+    )
+    db_session.commit()
+
+    run = run_workflow(db_session, definition, contact.id, clock=fixed_clock)
+
+    event = db_session.get(Event, run.event_ids[0])
+    assert event is not None
+    assert event.subject == "Intro: Mary Somerville (Somerville & Co)"
+    assert event.owner_id == firm.assistant.id
+    # 08:00 in New York, the assistant's zone, on Thursday 22 October.
+    assert event.time_zone == "America/New_York"
+    assert event.start_at == datetime(2026, 10, 22, 12, 0, tzinfo=UTC)
+    assert event.show_as.value == "tentative"
+    assert not event.is_teams_meeting
+    assert [(a.contact_id, a.user_id) for a in event.attendees] == [
+        (contact.id, None),
+        (None, firm.advisor.id),
+    ]
