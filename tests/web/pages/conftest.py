@@ -12,16 +12,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from calsync.crm.models import Role, User
 from calsync.crm.services.users import create_user
-from calsync.web import WebSettings, create_app
+from calsync.web import WebSettings, create_app, passwords
 from calsync.web.passwords import hash_password
 
 STAFF_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with its smallest cost: these tests hash often and check behaviour, not strength."""
+    monkeypatch.setattr(
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
 
 
 @pytest.fixture
