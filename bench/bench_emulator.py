@@ -231,8 +231,8 @@ if __name__ == "__main__":
     parser.add_argument(
         "--budget-seconds",
         type=float,
-        default=60.0,
-        help="stop following nextLinks after this long per measurement (default 60)",
+        default=30.0,
+        help="stop following nextLinks after this long per measurement (default 30)",
     )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--state", type=Path, help=argparse.SUPPRESS)

@@ -39,7 +39,7 @@ class Receiver:
 
     base_url: str = ""
     validation_mode: str = "echo"  # echo | json | status500
-    fail_next_deliveries: int = 0
+    fail_next_notifications: int = 0
     validations: list[tuple[str, str]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
     lifecycle: list[dict[str, Any]] = field(default_factory=list)
@@ -55,14 +55,13 @@ class Receiver:
                 if self.validation_mode == "status500":
                     return Response(status_code=500)
                 return PlainTextResponse(token)
-            self.posts += 1
-            if self.fail_next_deliveries > 0:
-                self.fail_next_deliveries -= 1
+            is_lifecycle = request.url.path.endswith("/lifecycle")
+            self.posts += 0 if is_lifecycle else 1
+            if self.fail_next_notifications > 0 and not is_lifecycle:
+                self.fail_next_notifications -= 1
                 return Response(status_code=503)
             body = await request.json()
-            target = (
-                self.lifecycle if request.url.path.endswith("/lifecycle") else self.notifications
-            )
+            target = self.lifecycle if is_lifecycle else self.notifications
             target.extend(body["value"])
             return Response(status_code=202)
 
@@ -294,7 +293,7 @@ async def test_failing_receiver_gets_retries_until_it_accepts(
     harness: Harness, receiver: Receiver
 ) -> None:
     await harness.client.post("/v1.0/subscriptions", json=subscription_body(receiver))
-    receiver.fail_next_deliveries = 2
+    receiver.fail_next_notifications = 2
     harness.write_event("Retry me")
     await eventually(lambda: len(receiver.notifications) == 1)
     await harness.operations.subscriptions.delivery.drain()
@@ -302,19 +301,26 @@ async def test_failing_receiver_gets_retries_until_it_accepts(
     assert (record.attempts, record.delivered, record.last_status) == (3, True, 202)
 
 
-async def test_receiver_down_for_good_is_given_up_after_the_retry_window(
+async def test_receiver_down_for_good_is_given_up_and_the_subscriber_told_missed(
     harness: Harness, receiver: Receiver
 ) -> None:
-    await harness.client.post("/v1.0/subscriptions", json=subscription_body(receiver))
+    created = (
+        await harness.client.post("/v1.0/subscriptions", json=subscription_body(receiver))
+    ).json()
     harness.operations.subscriptions.delivery.policy = type(
         harness.operations.subscriptions.delivery.policy
     )(retry_for_seconds=0.3, first_retry_delay_seconds=0.05)
-    receiver.fail_next_deliveries = 1000
+    receiver.fail_next_notifications = 1000
     harness.write_event("Never arrives")
-    await eventually(lambda: len(harness.operations.subscriptions.delivery.history) == 1)
-    [record] = harness.operations.subscriptions.delivery.history
-    assert not record.delivered
-    assert 2 <= record.attempts == receiver.posts
+    await eventually(lambda: len(receiver.lifecycle) == 1)
+    assert receiver.lifecycle[0]["lifecycleEvent"] == "missed"
+    assert receiver.lifecycle[0]["subscriptionId"] == created["id"]
+    await harness.operations.subscriptions.delivery.drain()
+    given_up, missed_sent = harness.operations.subscriptions.delivery.history
+    assert not given_up.delivered
+    assert 2 <= given_up.attempts == receiver.posts
+    assert missed_sent.delivered
+    assert receiver.notifications == []
 
 
 async def test_expired_subscription_is_removed_and_silent(

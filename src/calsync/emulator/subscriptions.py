@@ -5,7 +5,9 @@ then every committed event change in that mailbox (the store's `add_listener` ho
 copies included) becomes a notification POSTed to the receiver. Subscriptions live at most 4,230
 minutes, are renewed by PATCH, removed when they expire, and can be sent lifecycle events
 (`missed`, `subscriptionRemoved`, `reauthorizationRequired`) through the control API.
-Subscriptions are kept in memory only; they do not survive a restart of the emulator.
+When a notification is given up on after the retry window, the subscriber is sent `missed`, as
+Graph does when notifications were lost. Subscriptions are kept in memory only; they do not
+survive a restart of the emulator.
 """
 
 from __future__ import annotations
@@ -131,6 +133,7 @@ class SubscriptionService:
         self.client_id = client_id
         self.graph_url = graph_url
         self.delivery = delivery or WebhookDelivery()
+        self.delivery.on_given_up = self._report_missed
         self.clock = clock
         self._lock = threading.Lock()
         self._subscriptions: dict[str, Subscription] = {}
@@ -268,22 +271,38 @@ class SubscriptionService:
             )
         self.delivery.bind_loop()
         self.delivery.send_now(
-            subscription.lifecycle_notification_url,
-            [
-                {
-                    "subscriptionId": subscription.id,
-                    "subscriptionExpirationDateTime": format_graph_time(subscription.expiration),
-                    "tenantId": self.tenant,
-                    "clientState": subscription.client_state,
-                    "lifecycleEvent": event.value,
-                }
-            ],
+            subscription.lifecycle_notification_url, [self._lifecycle(subscription, event)]
         )
         if event is LifecycleEvent.SUBSCRIPTION_REMOVED:
             self.remove(subscription.id)
         elif event is LifecycleEvent.REAUTHORIZATION_REQUIRED:
             self._put(replace(subscription, paused_for_reauthorization=True))
         return subscription
+
+    def _lifecycle(self, subscription: Subscription, event: LifecycleEvent) -> dict[str, Any]:
+        return {
+            "subscriptionId": subscription.id,
+            "subscriptionExpirationDateTime": format_graph_time(subscription.expiration),
+            "tenantId": self.tenant,
+            "clientState": subscription.client_state,
+            "lifecycleEvent": event.value,
+        }
+
+    def _report_missed(self, given_up: list[dict[str, Any]]) -> None:
+        """Notifications were dropped after the retry window: tell each subscriber `missed`.
+
+        Only change notifications lead to this (a lost lifecycle notification is not reported
+        again), and only to subscriptions that still exist and have a lifecycle URL.
+        """
+        if any("lifecycleEvent" in notification for notification in given_up):
+            return
+        affected = {notification["subscriptionId"] for notification in given_up}
+        for subscription in self.active():
+            if subscription.id in affected and subscription.lifecycle_notification_url:
+                self.delivery.send_now(
+                    subscription.lifecycle_notification_url,
+                    [self._lifecycle(subscription, LifecycleEvent.MISSED)],
+                )
 
     # -- notifications --------------------------------------------------------------------
 

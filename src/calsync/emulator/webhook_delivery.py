@@ -15,6 +15,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -127,6 +128,8 @@ class WebhookDelivery:
 
     def __init__(self, policy: DeliveryPolicy | None = None) -> None:
         self.policy = policy or DeliveryPolicy()
+        self.on_given_up: Callable[[list[dict[str, Any]]], None] | None = None
+        """Called (on the delivery loop) with the notifications of a batch given up on."""
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: dict[str, list[dict[str, Any]]] = {}
@@ -261,3 +264,5 @@ class WebhookDelivery:
                 delay = min(delay * 2, policy.max_retry_delay_seconds)
         delivered = status is not None and 200 <= status < 300
         self.history.append(DeliveryRecord(url, len(notifications), attempts, delivered, status))
+        if not delivered and self.on_given_up is not None:
+            self.on_given_up(notifications)
