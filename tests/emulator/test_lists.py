@@ -131,3 +131,17 @@ async def test_calendar_view_pages_with_skip_too(emulator_client: httpx.AsyncCli
     second = (await emulator_client.get(first["@odata.nextLink"])).json()
     assert len(second["value"]) == 2
     assert "@odata.nextLink" not in second
+
+
+async def test_calendar_view_refuses_selecting_the_timestamps(
+    emulator_client: httpx.AsyncClient,
+) -> None:
+    await seed(emulator_client, 1)
+    window = {"startDateTime": "2024-04-01T00:00:00", "endDateTime": "2024-05-01T00:00:00"}
+    refused = await emulator_client.get(
+        f"/users/{ADELE}/calendarView", params={**window, "$select": "subject,createdDateTime"}
+    )
+    assert refused.status_code == 400
+    assert "createdDateTime" in refused.json()["error"]["message"]
+    plain = (await emulator_client.get(f"/users/{ADELE}/calendarView", params=window)).json()
+    assert plain["value"][0]["createdDateTime"]

@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import hashlib
 import hmac
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -171,6 +174,49 @@ def _series_changes(
         removed(encode_id(master.ref))
 
 
+class RoundCache:
+    """The items of recently paged rounds, so a round of N pages is computed once, not N times.
+
+    A round's content is fixed when its first page is computed; changes made while it is being
+    paged have sequence numbers above its `upto`, so the next round reports them.
+    """
+
+    def __init__(self, rounds: int = 16) -> None:
+        self._rounds: OrderedDict[tuple[Any, ...], tuple[dict[str, DeltaItem], list[str]]] = (
+            OrderedDict()
+        )
+        self._size = rounds
+        self._lock = threading.Lock()
+
+    def items(
+        self, store: EmulatorStore, state: DeltaState
+    ) -> tuple[dict[str, DeltaItem], list[str]]:
+        key = (
+            state.mailbox_id,
+            state.generation,
+            state.window_start,
+            state.window_end,
+            state.since,
+            state.upto,
+        )
+        with self._lock:
+            cached = self._rounds.get(key)
+            if cached is not None and state.page > 0:
+                self._rounds.move_to_end(key)
+                return cached
+        items = _round_items(store, state)
+        computed = (items, sorted(items))
+        with self._lock:
+            self._rounds[key] = computed
+            while len(self._rounds) > self._size:
+                self._rounds.popitem(last=False)
+        return computed
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rounds.clear()
+
+
 def next_page(
     store: EmulatorStore,
     state: DeltaState,
@@ -178,12 +224,18 @@ def next_page(
     *,
     empty_first_page: bool,
     duplicate_items: bool,
+    cache: RoundCache | None = None,
 ) -> DeltaPage:
     """The page after `state`'s cursor, and the state its nextLink or deltaLink carries."""
     if empty_first_page and state.page == 0:
         return DeltaPage([], replace(state, page=1), finished=False)
-    items = _round_items(store, state)
-    keys = sorted(k for k in items if k > state.after)
+    if cache is None:
+        items = _round_items(store, state)
+        ordered = sorted(items)
+    else:
+        items, ordered = cache.items(store, state)
+    start = bisect.bisect_right(ordered, state.after)
+    keys = ordered[start:]
     chosen = keys[:page_size]
     page = [items[k] for k in chosen]
     if duplicate_items and state.after and state.after in items:

@@ -7,7 +7,7 @@ from typing import Any
 
 from calsync.emulator.calendar import MailboxCalendar
 from calsync.emulator.config import EmulatorConfig
-from calsync.emulator.delta import DeltaTokens
+from calsync.emulator.delta import DeltaTokens, RoundCache
 from calsync.emulator.store import EmulatorStore
 from calsync.emulator.tokens import TokenIssuer
 
@@ -24,11 +24,13 @@ class Emulator:
     tokens: TokenIssuer
     calendar: MailboxCalendar = field(init=False)
     delta_tokens: DeltaTokens = field(init=False)
+    delta_rounds: RoundCache = field(init=False)
     faults: Any = None
 
     def __post_init__(self) -> None:
         self.calendar = MailboxCalendar(self.store)
         self.delta_tokens = DeltaTokens(self.store)
+        self.delta_rounds = RoundCache()
 
     @classmethod
     def from_config(cls, config: EmulatorConfig) -> Emulator:
