@@ -112,3 +112,15 @@ async def test_injected_fault_hits_one_item_only(
     assert statuses == {"a": 201, "b": 503}
     view = await emulator_client.get(f"/users/{MEGAN}/calendarView?{WEEK}")
     assert view.json()["value"] == []
+
+
+async def test_drop_rules_wait_for_a_request_with_a_connection(
+    emulator_client: httpx.AsyncClient, emulator_app: Starlette
+) -> None:
+    faults = operations_of(emulator_app).faults
+    faults.add(
+        FaultRule(kind=FaultKind.DROP, next_requests=1, method="POST", path_pattern="/events")
+    )
+    reply = await emulator_client.post("/$batch", json={"requests": [create("a", ADELE, "Kept")]})
+    assert reply.json()["responses"][0]["status"] == 201
+    assert faults.rules()[0]["remainingRequests"] == 1  # not used up by the batch item

@@ -53,6 +53,9 @@ class FaultKind(StrEnum):
     """The request is applied, then the connection closes with no response."""
 
 
+_DROPS = frozenset({FaultKind.DROP, FaultKind.APPLY_THEN_DROP})
+
+
 class ConnectionDroppedError(Exception):
     """Raised in-process (no socket to cut) where a real server would close the connection."""
 
@@ -225,11 +228,19 @@ class FaultInjector:
         with self._lock:
             return [rule.to_json(self._remaining.get(rule.id)) for rule in self._rules]
 
-    def pick(self, method: str, path: str, mailbox: MailboxKey | None) -> FaultRule | None:
-        """The first active rule that fires for this request, consuming one of its next-N uses."""
+    def pick(
+        self, method: str, path: str, mailbox: MailboxKey | None, can_drop: bool = True
+    ) -> FaultRule | None:
+        """The first active rule that fires for this request, consuming one of its next-N uses.
+
+        With `can_drop=False` (a `$batch` item: no connection of its own) drop rules are passed
+        over without using them up.
+        """
         with self._lock:
             for rule in self._rules:
                 if not rule.targets(method, path, mailbox):
+                    continue
+                if not can_drop and rule.kind in _DROPS:
                     continue
                 if rule.rate is not None:
                     if self._random.random() < rule.rate:
@@ -262,9 +273,9 @@ class FaultInjectionMiddleware:
             await self.app(scope, receive, send)
             return
         mailbox = mailbox_of_request(scope, self.resolve_mailbox)
-        rule = self.injector.pick(str(scope["method"]), path, mailbox)
         in_batch = BATCH_ITEM_SCOPE_KEY in scope
-        if rule is None or (in_batch and rule.kind in (FaultKind.DROP, FaultKind.APPLY_THEN_DROP)):
+        rule = self.injector.pick(str(scope["method"]), path, mailbox, can_drop=not in_batch)
+        if rule is None:
             await self.app(scope, receive, send)
             return
         if rule.kind is FaultKind.SLOW:
