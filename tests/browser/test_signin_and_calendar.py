@@ -32,3 +32,17 @@ def test_signing_in_opens_my_calendar_in_week_view(page: Page, staff: StaffMembe
     expect(page.locator(".fc-dayGridMonth-view")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You are signed out.")).to_be_visible()
+
+
+def test_on_a_phone_the_calendar_opens_on_the_day_and_the_menu_wraps(
+    page: Page, staff: StaffMember
+) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, staff)
+    expect(page.get_by_role("button", name="Day", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(page.get_by_role("link", name="People")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways on a phone ({width}px wide)"
+    screenshot(page, "calendar-phone")

@@ -38,14 +38,15 @@ VIEWS = {"day": "timeGridDay", "week": "timeGridWeek", "month": "dayGridMonth"}
 
 
 @router.get("/calendar", response_class=HTMLResponse)
-def calendar_page(
-    request: Request, user: CurrentUser, view: str = "week", date: str = ""
-) -> Response:
-    """The calendar, opened on `date` (YYYY-MM-DD, default today) in the chosen view."""
+def calendar_page(request: Request, user: CurrentUser, view: str = "", date: str = "") -> Response:
+    """The calendar, opened on `date` (YYYY-MM-DD, default today) in the chosen view.
+
+    Without a view, the page picks the week, or the day on a phone-sized screen.
+    """
     context = {
         "nav": "calendar",
         "time_zone": user.time_zone,
-        "initial_view": VIEWS.get(view, VIEWS["week"]),
+        "initial_view": VIEWS.get(view, ""),
         "initial_date": date if _is_iso_date(date) else "",
     }
     return render(request, "calendar.html", context, user=user)

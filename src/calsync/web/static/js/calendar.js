@@ -75,7 +75,8 @@
   var calendar = new FullCalendar.Calendar(element, {
     timeZone: "UTC",
     now: nowInUserZone,
-    initialView: element.dataset.initialView || "timeGridWeek",
+    initialView: element.dataset.initialView ||
+      (window.matchMedia("(max-width: 40rem)").matches ? "timeGridDay" : "timeGridWeek"),
     initialDate: element.dataset.initialDate || undefined,
     headerToolbar: {
       left: "prev,next today",
