@@ -10,6 +10,7 @@ import typer
 
 from calsync import __version__
 from calsync.cli.db import app as db_app
+from calsync.cli.demo import demo
 from calsync.cli.emulator import emulator
 from calsync.cli.passwords import app as users_app
 from calsync.cli.serve import serve
@@ -29,6 +30,7 @@ app.command()(serve)
 app.command()(emulator)
 users_app.command("create")(create_user)
 app.add_typer(tokens_app, name="tokens")
+app.command()(demo)
 app.add_typer(workflows_app, name="workflows")
 
 
