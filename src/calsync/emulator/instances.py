@@ -53,7 +53,10 @@ def entry_for_item(item: StoredItem) -> CalendarEntry:
             master_ref=ItemRef(item.master_key),
             original_start=item.original_start,
         )
-    start, end = event_span(item.data)
+    if item.kind == "singleInstance":
+        start, end = item.start_utc, item.end_utc
+    else:
+        start, end = event_span(item.data)  # a master's columns span the whole series
     return CalendarEntry(item.ref, item.kind, item.data, item.ical_uid, start, end, item)
 
 

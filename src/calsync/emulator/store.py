@@ -87,7 +87,7 @@ def format_time(value: datetime) -> str:
 
 
 def parse_time(value: str) -> datetime:
-    return datetime.strptime(value, _TIME_FORMAT).replace(tzinfo=UTC)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
