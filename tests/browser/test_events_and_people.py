@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -186,3 +186,63 @@ def test_editing_a_persons_alternate_email(
         stored = session.get(Individual, client_individual.id)
         assert stored is not None
         assert stored.alternate_email == f"ada.home.{staff.id}@example.org"
+
+
+def test_the_week_shows_own_events_copies_all_day_events_and_every_occurrence(
+    page: Page, staff: StaffMember, client_individual: Individual, calsync_server: RunningServer
+) -> None:
+    with calsync_server.session_factory() as session:
+        colleague = create_user(
+            session,
+            name=f"Dorothy Vaughan {staff.id}",
+            email=f"dorothy.{staff.id}@northwind.example",
+            time_zone="Europe/London",
+        )
+
+        def add(owner_id: int, subject: str, start: object, end: object, **extra: object) -> None:
+            create_event(
+                session,
+                EventInput(owner_id=owner_id, subject=subject, start=start, end=end, **extra),  # type: ignore[arg-type]
+            )
+
+        add(
+            staff.id,
+            "Annual review with Ada",
+            datetime(2027, 3, 15, 10, 0),
+            datetime(2027, 3, 15, 11, 0),
+            attendees=(AttendeeInput(individual_id=client_individual.id),),
+            location="Board room",
+        )
+        add(
+            staff.id,
+            "Morning stand-up",
+            datetime(2027, 3, 15, 9, 0),
+            datetime(2027, 3, 15, 9, 15),
+            recurrence_rule="FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR",
+        )
+        add(
+            colleague.id,
+            "Compliance training",
+            datetime(2027, 3, 16, 14, 0),
+            datetime(2027, 3, 16, 15, 30),
+            attendees=(AttendeeInput(user_id=staff.id),),
+        )
+        add(staff.id, "Client conference", date(2027, 3, 18), date(2027, 3, 20), is_all_day=True)
+        add(
+            staff.id,
+            "Pension transfer call",
+            datetime(2027, 3, 19, 11, 0),
+            datetime(2027, 3, 19, 12, 0),
+            is_teams_meeting=True,
+        )
+        session.commit()
+    sign_in(page, staff)
+    page.goto(f"/calendar?date={WEEK_OF}")
+    stand_ups = page.locator(".fc-timegrid-event", has_text="Morning stand-up")
+    expect(stand_ups).to_have_count(5)
+    expect(page.locator(".fc-event.is-copy", has_text="Compliance training")).to_be_visible()
+    expect(page.locator(".fc-daygrid-event", has_text="Client conference")).to_be_visible()
+    expect(page.locator(".fc-event", has_text="Annual review with Ada")).to_have_attribute(
+        "href", re.compile(r"^/events/\d+$")
+    )
+    screenshot(page, "calendar-week-with-events")

@@ -95,6 +95,8 @@ def feed_entry(entry: CalendarEntry, zone: ZoneInfo) -> dict[str, Any]:
     classes = []
     if entry.is_copy:
         classes.append("is-copy")
+    elif entry.is_recurring and entry.sync_status is SyncStatus.NOT_SYNCED:
+        classes.append("is-crm-series")
     if entry.sync_status is SyncStatus.ERROR:
         classes.append("is-error")
     item: dict[str, Any] = {
