@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 import uvicorn
 
@@ -21,6 +23,8 @@ def base_url(host: str, port: int) -> str:
 
 def run_server(settings: WebSettings, host: str, port: int) -> None:
     """Serve CalSync on `host`:`port` until interrupted (Ctrl+C)."""
+    # What was printed before must show now, even when the output goes to a pipe or a log file.
+    sys.stdout.flush()
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
