@@ -140,6 +140,8 @@ def test_the_trigger_defaults_to_manual() -> None:
         ("record_type", "opportunity", "record_type", "individual"),
         ("steps.0.colour", "blue", "steps[0].colour", "is not a field"),
         ("trigger", {"kind": "weekly"}, "trigger", "weekly"),
+        ("steps.0.subject", "Review\x00", "steps[0].subject", "NUL"),
+        ("steps.0.owner", {"kind": "user", "user_id": 2**40}, "steps[0].owner.user_id", "less"),
     ],
 )
 def test_a_bad_definition_is_refused_naming_the_field(

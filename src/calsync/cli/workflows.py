@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from calsync.crm.database import create_database_engine, create_session_factory, database_url
 from calsync.crm.migrate import upgrade_database
 from calsync.workflows import store
+from calsync.workflows.definitions import MAX_ID
 from calsync.workflows.errors import WorkflowError
 from calsync.workflows.models import RunStatus, WorkflowRun
 from calsync.workflows.runs import run_workflow
@@ -127,7 +128,9 @@ def show(
 @app.command()
 def run(
     workflow: Annotated[str, typer.Argument(help="Workflow name or id.")],
-    record_id: Annotated[int, typer.Option(help="The Individual or Contact to run on.")],
+    record_id: Annotated[
+        int, typer.Option(min=1, max=MAX_ID, help="The Individual or Contact to run on.")
+    ],
     key: Annotated[
         str | None,
         typer.Option(help="Idempotency key: running again with the same key books nothing new."),
@@ -153,7 +156,9 @@ def runs(
     workflow: Annotated[
         str | None, typer.Argument(help="Workflow name or id (all if absent).")
     ] = None,
-    record_id: Annotated[int | None, typer.Option(help="Only runs on this record.")] = None,
+    record_id: Annotated[
+        int | None, typer.Option(min=1, max=MAX_ID, help="Only runs on this record.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
 ) -> None:
     """Show recent runs, newest first, with the events created or the error."""

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
 from calsync.crm.errors import CrmError
 from calsync.crm.models import RecordType, ShowAs
@@ -37,11 +37,22 @@ from calsync.workflows.schedule import MAX_DAYS_AFTER, StartRule
 from calsync.workflows.templates import Template, check_placeholders, parse_template
 
 MAX_STEPS = 20
+MAX_ID = 2_147_483_647  # row ids are 32-bit on PostgreSQL; a larger number names no user
 MAX_DURATION_MINUTES = 7 * 24 * 60
 SUBJECT_MAX_LENGTH = 255
 LOCATION_MAX_LENGTH = 255
 
 # --- The edge: what an administrator writes -------------------------------------------------------
+
+
+def _refuse_nul(value: str) -> str:
+    # PostgreSQL cannot store the NUL character; refuse it here rather than fail at the database.
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_refuse_nul)]
 
 
 class _Body(BaseModel):
@@ -64,8 +75,8 @@ class OnFieldChangeTriggerIn(_Body):
     """Run when `field` (a standard field or `custom.<key>`) changes to `value`."""
 
     kind: Literal["on_field_change"]
-    field: str = Field(min_length=1, max_length=100)
-    value: str = Field(min_length=1, max_length=500)
+    field: Text = Field(min_length=1, max_length=100)
+    value: Text = Field(min_length=1, max_length=500)
 
 
 TriggerIn = Annotated[
@@ -77,14 +88,14 @@ class UserRefIn(_Body):
     """A fixed staff User, by id."""
 
     kind: Literal["user"]
-    user_id: int = Field(gt=0)
+    user_id: int = Field(gt=0, le=MAX_ID)
 
 
 class RecordUserRefIn(_Body):
     """The User a field of the record names, such as an Individual's `advisor`."""
 
     kind: Literal["record_user"]
-    field: str = Field(min_length=1, max_length=100)
+    field: Text = Field(min_length=1, max_length=100)
 
 
 class RecordAttendeeIn(_Body):
@@ -119,9 +130,9 @@ class CreateEventStepIn(_Body):
     """The "Create an Event" action."""
 
     action: Literal["create_event"]
-    subject: str = Field(min_length=1, max_length=SUBJECT_MAX_LENGTH)
-    description: str = Field(default="", max_length=20_000)
-    location: str = Field(default="", max_length=LOCATION_MAX_LENGTH)
+    subject: Text = Field(min_length=1, max_length=SUBJECT_MAX_LENGTH)
+    description: Text = Field(default="", max_length=20_000)
+    location: Text = Field(default="", max_length=LOCATION_MAX_LENGTH)
     owner: OwnerIn
     attendees: list[AttendeeIn] = Field(default_factory=list, max_length=100)
     start: StartIn
@@ -133,7 +144,7 @@ class CreateEventStepIn(_Body):
 class WorkflowDefinitionIn(_Body):
     """A whole workflow definition as written by an administrator."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     record_type: RecordType
     trigger: TriggerIn = Field(default_factory=lambda: ManualTriggerIn(kind="manual"))
     active: bool = True
