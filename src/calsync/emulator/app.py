@@ -66,5 +66,5 @@ def create_app(config: EmulatorConfig, emulator: Emulator | None = None) -> Star
         },
     )
     app.state.emulator = emulator
-    install_operations(app, emulator)
+    emulator.faults = install_operations(app, emulator).faults
     return app

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from calsync.emulator.calendar import MailboxCalendar
 from calsync.emulator.config import EmulatorConfig
 from calsync.emulator.delta import DeltaTokens, RoundCache
+from calsync.emulator.faults import FaultInjector
 from calsync.emulator.store import EmulatorStore
 from calsync.emulator.tokens import TokenIssuer
 
@@ -16,7 +16,7 @@ from calsync.emulator.tokens import TokenIssuer
 class Emulator:
     """Graph-side state of one emulated tenant: configuration, calendars, access tokens.
 
-    `faults` is filled in by the operator side (engineer B's `install_operations`).
+    `faults` is the operator side's fault injector, set when `create_app` wires it in.
     """
 
     config: EmulatorConfig
@@ -25,7 +25,7 @@ class Emulator:
     calendar: MailboxCalendar = field(init=False)
     delta_tokens: DeltaTokens = field(init=False)
     delta_rounds: RoundCache = field(init=False)
-    faults: Any = None
+    faults: FaultInjector | None = None
 
     def __post_init__(self) -> None:
         self.calendar = MailboxCalendar(self.store)
