@@ -23,7 +23,7 @@ from calsync.crm.services.people import (
 )
 from calsync.workflows.errors import RecordNotFoundError
 from calsync.workflows.models import RunStatus, WorkflowRun
-from calsync.workflows.runs import run_workflow
+from calsync.workflows.runs import bounded_firing_key, run_workflow
 from calsync.workflows.store import define_workflow, get_version, update_workflow
 from tests.workflows.conftest import Firm, annual_review, fixed_clock
 
@@ -268,3 +268,11 @@ def test_a_contact_workflow_with_a_fixed_owner_invites_the_contact(
         (contact.id, None),
         (None, firm.advisor.id),
     ]
+
+
+def test_long_firing_keys_are_shortened_the_same_way_every_time() -> None:
+    first, second = "changed:" + "a" * 400 + "@1", "changed:" + "a" * 400 + "@2"
+    assert bounded_firing_key(first) == bounded_firing_key(first)
+    assert bounded_firing_key(first) != bounded_firing_key(second)
+    assert len(bounded_firing_key(first)) == 300
+    assert bounded_firing_key("created:individual:7") == "created:individual:7"

@@ -219,3 +219,24 @@ def test_a_triggered_run_that_fails_is_recorded_and_the_record_change_stays(
         assert (run.status, run.error_code) == (RunStatus.FAILED, "missing_email")
         assert events(session) == 0
         assert custom_values(session, RecordType.INDIVIDUAL, firm.client.id)["stage"] == "Review"
+
+
+def test_a_long_trigger_value_still_makes_one_firing_key_that_fits(
+    hooked: sessionmaker[Session], firm: Firm
+) -> None:
+    long_stage = "Review of the whole financial plan " * 12
+    with hooked() as session:
+        define_workflow(
+            session,
+            annual_review(
+                trigger={"kind": "on_field_change", "field": "custom.stage", "value": long_stage}
+            ),
+        )
+        session.commit()
+    set_stage(hooked, firm.client.id, long_stage)
+
+    with hooked() as session:
+        (run,) = runs(session)
+        assert run.status is RunStatus.SUCCEEDED
+        assert len(run.firing_key) <= 300
+        assert run.firing_key.startswith(f"changed:individual:{firm.client.id}:custom.stage=")

@@ -18,6 +18,7 @@ Call it with a session that has no work of the caller's pending.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -45,6 +46,7 @@ from calsync.workflows.record_views import record_view, user_views
 from calsync.workflows.store import get_version, record_schema
 
 Clock = Callable[[], datetime]
+MAX_FIRING_KEY_LENGTH = 300  # the column's size
 
 
 def run_workflow(
@@ -63,8 +65,8 @@ def run_workflow(
     nothing the run could be about). Every other refusal is recorded as a failed run and returned.
     """
     if session.new or session.dirty or session.deleted:
-        raise RuntimeError("run_workflow commits; flush or commit the caller's changes first")
-    key = firing_key or f"manual:{uuid4().hex}"
+        raise RuntimeError("run_workflow commits and may roll back; commit the caller's work first")
+    key = bounded_firing_key(firing_key or f"manual:{uuid4().hex}")
     earlier = _succeeded_run(session, definition.id, key)
     if earlier is not None:
         return earlier
@@ -98,6 +100,18 @@ def run_workflow(
             raise
         return earlier
     return run
+
+
+def bounded_firing_key(key: str) -> str:
+    """`key` itself if it fits the column, else its readable start and a digest of the whole.
+
+    Keys embed trigger values, which may be long; the digest keeps a long key as unique and as
+    stable (the same firing gives the same key) as the key itself.
+    """
+    if len(key) <= MAX_FIRING_KEY_LENGTH:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return f"{key[: MAX_FIRING_KEY_LENGTH - len(digest) - 1]}#{digest}"
 
 
 def _checked(session: Session, body: Mapping[str, Any]) -> Workflow:
