@@ -94,6 +94,7 @@ def test_dragging_an_event_saves_the_new_time(
         )
         session.commit()
         event_id = event.id
+    page.set_viewport_size({"width": 1280, "height": 1500})  # the whole day fits: no scrolling
     sign_in(page, staff)
     page.goto(f"/calendar?date={WEEK_OF}")
     box = page.locator(".fc-event", has_text="Portfolio check-in").bounding_box()
