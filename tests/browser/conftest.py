@@ -24,7 +24,8 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from sqlalchemy.orm import Session, sessionmaker
 
 from calsync.crm.database import create_database_engine, create_session_factory
-from calsync.crm.models import Role
+from calsync.crm.models import Individual, Role
+from calsync.crm.services.people import IndividualInput, create_individual
 from calsync.crm.services.users import create_user
 from calsync.web import WebSettings, create_app
 from calsync.web.passwords import hash_password
@@ -168,6 +169,21 @@ def staff(calsync_server: RunningServer) -> StaffMember:
         )
         session.commit()
         return StaffMember(id=user.id, name=user.name, email=email, password=password)
+
+
+@pytest.fixture
+def client_individual(calsync_server: RunningServer, staff: StaffMember) -> Individual:
+    with calsync_server.session_factory() as session:
+        person = create_individual(
+            session,
+            IndividualInput(
+                first_name="Ada",
+                last_name=f"Lovelace {staff.id}",
+                email=f"ada.{staff.id}@lovelace.example",
+            ),
+        )
+        session.commit()
+        return person
 
 
 def sign_in(page: Page, who: StaffMember) -> None:

@@ -5,34 +5,17 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from calsync.crm.models import Event, Individual
 from calsync.crm.services.event_input import AttendeeInput, EventInput
 from calsync.crm.services.events import create_event
-from calsync.crm.services.people import IndividualInput, create_individual
 from calsync.crm.services.users import create_user
 from tests.browser.conftest import RunningServer, StaffMember, screenshot, sign_in
 
 # A week in March 2027 (London is on GMT, UTC+0, until the 28th).
 WEEK_OF = "2027-03-15"
-
-
-@pytest.fixture
-def client_individual(calsync_server: RunningServer, staff: StaffMember) -> Individual:
-    with calsync_server.session_factory() as session:
-        person = create_individual(
-            session,
-            IndividualInput(
-                first_name="Ada",
-                last_name=f"Lovelace {staff.id}",
-                email=f"ada.{staff.id}@lovelace.example",
-            ),
-        )
-        session.commit()
-        return person
 
 
 def _slot_point(page: Page, day: str, time: str) -> tuple[float, float]:

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 from playwright.sync_api import Page, expect
 
-from calsync.crm.models import Origin, Role
-from calsync.crm.services.event_input import EventInput
+from calsync.crm.models import Individual, Origin, Role
+from calsync.crm.services.event_input import AttendeeInput, EventInput
 from calsync.crm.services.event_sync_state import (
     mark_synced,
     record_invitation_sent,
@@ -25,7 +25,7 @@ JOIN_URL = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_calsync%40thr
 
 
 def test_open_teams_meeting_opens_the_join_url_and_teams_cannot_be_unchecked(
-    page: Page, staff: StaffMember, calsync_server: RunningServer
+    page: Page, staff: StaffMember, client_individual: Individual, calsync_server: RunningServer
 ) -> None:
     with calsync_server.session_factory() as session:
         event = create_event(
@@ -35,7 +35,12 @@ def test_open_teams_meeting_opens_the_join_url_and_teams_cannot_be_unchecked(
                 subject="Quarterly review (Teams)",
                 start=datetime(2027, 3, 18, 15, 0),
                 end=datetime(2027, 3, 18, 16, 0),
+                location="Microsoft Teams Meeting",
                 is_teams_meeting=True,
+                attendees=(
+                    AttendeeInput(individual_id=client_individual.id),
+                    AttendeeInput(email="trustee@harbour-trust.example"),
+                ),
             ),
         )
         record_invitation_sent(session, event.id, datetime(2027, 3, 1, 9, 0, tzinfo=UTC), JOIN_URL)
@@ -55,6 +60,8 @@ def test_open_teams_meeting_opens_the_join_url_and_teams_cannot_be_unchecked(
         "The invitation with the Teams meeting has already been sent, so Teams Meeting can no "
         "longer be unchecked."
     )
+    expect(page.locator(".attendee-list")).to_contain_text("Individual")
+    expect(page.locator(".attendee-list")).to_contain_text("Unmatched email")
     screenshot(page, "event-teams")
     with page.expect_popup() as popup_info:
         page.get_by_role("link", name="Open Teams Meeting").click()
