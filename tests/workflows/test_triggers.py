@@ -121,6 +121,33 @@ def test_the_stage_coming_back_to_review_later_is_a_new_firing(
         assert events(session) == 2
 
 
+def test_correcting_the_case_of_a_value_that_already_matched_is_not_a_new_firing(
+    hooked: sessionmaker[Session], firm: Firm
+) -> None:
+    with hooked() as session:
+        define_workflow(session, annual_review())
+        session.commit()
+    set_stage(hooked, firm.client.id, "review")
+    set_stage(hooked, firm.client.id, "Review")
+
+    with hooked() as session:
+        assert len(runs(session)) == 1
+
+
+def test_only_the_value_a_transaction_commits_counts(
+    hooked: sessionmaker[Session], firm: Firm
+) -> None:
+    with hooked() as session:
+        define_workflow(session, annual_review())
+        session.commit()
+    with hooked() as session:
+        for stage in ("Review", "Done"):
+            set_custom_value(session, RecordType.INDIVIDUAL, firm.client.id, "stage", stage)
+        session.commit()
+    with hooked() as session:
+        assert runs(session) == []
+
+
 def test_a_standard_field_change_triggers_too(hooked: sessionmaker[Session], firm: Firm) -> None:
     with hooked() as session:
         define_workflow(

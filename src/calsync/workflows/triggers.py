@@ -11,7 +11,9 @@ pages, the CLI, the demo — the workflow reacts, and only to changes that were 
 
 Rules (documented in docs/workflows.md):
 - a record created with a field already at the trigger's value counts as the field changing to it;
-- values compare trimmed and case-insensitively ("review" matches "Review");
+- values compare trimmed and case-insensitively ("review" matches "Review"), and a field fires only
+  when its value *becomes* the trigger's: "Review" corrected to "review" is not a new firing, nor is
+  a value that a transaction sets and changes again before it commits;
 - each firing has a key (`created:individual:7`, `changed:individual:7:custom.stage=Review@<stamp>`,
   the stamp being the changed row's `updated_at`), and a workflow answers a key at most once.
 """
@@ -46,17 +48,43 @@ _PENDING = "calsync.workflows.pending_changes"
 _INSTALLED: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
 
 
+# An old value the session had not loaded (a write without a read): it may or may not have matched.
+UNKNOWN_OLD_VALUE = object()
+# What `_old_value` answers for a field the flush did not change.
+_UNCHANGED = object()
+
+
+@dataclass
+class FieldChange:
+    """One field's change in one transaction: its value before, after, and a stamp of the change.
+
+    `old` is the value before the transaction's first write to the field (None when the record or
+    value is new; `UNKNOWN_OLD_VALUE` when the session had not loaded it), `new` the value after its
+    last write.
+    """
+
+    old: object
+    new: str | None
+    stamp: str
+
+
 @dataclass
 class RecordChange:
-    """What one transaction did to one record: created it, and/or set fields to new values."""
+    """What one transaction did to one record: created it, and/or changed fields."""
 
     record_type: RecordType
     record_id: int
     created: bool = False
-    # Changed fields as workflows name them (`stage` is `custom.stage`) → (new value, change stamp).
-    fields: dict[str, tuple[str | None, str]] = field(default_factory=dict)
+    # Changed fields as workflows name them (`first_name`, `custom.stage`).
+    fields: dict[str, FieldChange] = field(default_factory=dict)
     # Custom field changes by custom field definition id, named once the transaction committed.
-    custom_by_definition: dict[int, tuple[str | None, str]] = field(default_factory=dict)
+    custom_by_definition: dict[int, FieldChange] = field(default_factory=dict)
+
+
+def _merge(changes: dict[Any, FieldChange], key: object, change: FieldChange) -> None:
+    """Fold a later flush's change of the same field into the transaction's change."""
+    earlier = changes.get(key)
+    changes[key] = change if earlier is None else FieldChange(earlier.old, change.new, change.stamp)
 
 
 def fire(
@@ -99,12 +127,13 @@ def _firing_key(definition: WorkflowDefinition, change: RecordChange) -> str | N
     if definition.trigger_kind is TriggerKind.ON_CREATE:
         return f"created:{record}" if change.created else None
     watched = definition.trigger_field or ""
-    if watched not in change.fields:
+    changed = change.fields.get(watched)
+    if changed is None or not _same_value(changed.new, definition.trigger_value):
         return None
-    value, stamp = change.fields[watched]
-    if not _same_value(value, definition.trigger_value):
+    if isinstance(changed.old, str) and _same_value(changed.old, definition.trigger_value):
+        # "Review" edited to "review" is not the field becoming Review: it already was.
         return None
-    return f"changed:{record}:{watched}={definition.trigger_value}@{stamp}"
+    return f"changed:{record}:{watched}={definition.trigger_value}@{changed.stamp}"
 
 
 def _same_value(value: str | None, wanted: str | None) -> bool:
@@ -124,7 +153,7 @@ def _name_custom_fields(session: Session, change: RecordChange) -> None:
     keys = {row.id: row.key for row in rows}
     for definition_id, value in change.custom_by_definition.items():
         if definition_id in keys:
-            change.fields[f"{CUSTOM_PREFIX}{keys[definition_id]}"] = value
+            _merge(change.fields, f"{CUSTOM_PREFIX}{keys[definition_id]}", value)
     change.custom_by_definition.clear()
 
 
@@ -190,57 +219,76 @@ def _note_changes(session: Session, _flush_context: Any) -> None:
             change.created = True
             stamp = _stamp(instance.updated_at)
             for name in STANDARD_FIELDS[record_type]:
-                change.fields[name] = (_field_value(instance, name), stamp)
+                _merge(
+                    change.fields,
+                    name,
+                    FieldChange(None, _text(_field_value(instance, name)), stamp),
+                )
+        elif isinstance(instance, CustomFieldValue):
+            _note_custom_value(
+                instance, FieldChange(None, instance.value, _stamp(instance.updated_at)), change_of
+            )
     for instance in session.dirty:
         if isinstance(instance, Individual | Contact):
             record_type = _record_type(instance)
-            changed = [
-                name
-                for name in STANDARD_FIELDS[record_type]
-                if name != "name" and _changed(instance, name)
-            ]
-            for name in changed:
-                change_of(record_type, instance.id).fields[name] = (
-                    _field_value(instance, name),
-                    _stamp(instance.updated_at),
+            for name in STANDARD_FIELDS[record_type]:
+                old = _old_value(instance, name) if name != "name" else _UNCHANGED
+                if old is not _UNCHANGED:
+                    _merge(
+                        change_of(record_type, instance.id).fields,
+                        name,
+                        FieldChange(
+                            old, _text(getattr(instance, name)), _stamp(instance.updated_at)
+                        ),
+                    )
+        elif isinstance(instance, CustomFieldValue):
+            old = _old_value(instance, "value")
+            if old is not _UNCHANGED:
+                _note_custom_value(
+                    instance,
+                    FieldChange(old, instance.value, _stamp(instance.updated_at)),
+                    change_of,
                 )
-    for instance in session.new:
-        if isinstance(instance, CustomFieldValue):
-            _note_custom_value(instance, instance.value, change_of)
-    for instance in session.dirty:
-        if isinstance(instance, CustomFieldValue) and _changed(instance, "value"):
-            _note_custom_value(instance, instance.value, change_of)
     for instance in session.deleted:
         if isinstance(instance, CustomFieldValue):
-            _note_custom_value(instance, None, change_of)
+            _note_custom_value(instance, FieldChange(instance.value, None, _stamp(None)), change_of)
 
 
 def _note_custom_value(
     value: CustomFieldValue,
-    new_value: str | None,
+    change: FieldChange,
     change_of: Callable[[RecordType, int], RecordChange],
 ) -> None:
     if value.individual_id is not None:
-        change = change_of(RecordType.INDIVIDUAL, value.individual_id)
+        record = change_of(RecordType.INDIVIDUAL, value.individual_id)
     elif value.contact_id is not None:
-        change = change_of(RecordType.CONTACT, value.contact_id)
+        record = change_of(RecordType.CONTACT, value.contact_id)
     else:
         return
-    change.custom_by_definition[value.definition_id] = (new_value, _stamp(value.updated_at))
+    _merge(record.custom_by_definition, value.definition_id, change)
 
 
-def _changed(instance: object, attribute: str) -> bool:
-    """Whether this flush wrote a new value of `attribute` (history lasts until after_flush)."""
+def _old_value(instance: object, attribute: str) -> object:
+    """The value `attribute` had before this flush wrote it (as text or None), `UNKNOWN_OLD_VALUE`
+    if it was not loaded, or `_UNCHANGED` (history is still there in after_flush)."""
     state: InstanceState[object] = inspect(instance)
-    return state.attrs[attribute].history.has_changes()
+    history = state.attrs[attribute].history
+    if not history.has_changes():
+        return _UNCHANGED
+    if history.deleted:
+        return _text(history.deleted[0])
+    return UNKNOWN_OLD_VALUE
 
 
 def _record_type(person: Individual | Contact) -> RecordType:
     return RecordType.INDIVIDUAL if isinstance(person, Individual) else RecordType.CONTACT
 
 
-def _field_value(person: Individual | Contact, name: str) -> str | None:
-    value = person.display_name if name == "name" else getattr(person, name)
+def _field_value(person: Individual | Contact, name: str) -> object:
+    return person.display_name if name == "name" else getattr(person, name)
+
+
+def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
