@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from calsync.web.api import contact_point_emails, custom_fields, events, people, tokens, users
+from calsync.web.api import (
+    contact_point_emails,
+    custom_fields,
+    events,
+    people,
+    settings,
+    tokens,
+    users,
+)
 from calsync.web.api.schemas.errors import error_responses
 from calsync.web.query_parameters import reject_unknown_query_parameters
 
@@ -21,3 +29,4 @@ api_router.include_router(people.router)
 api_router.include_router(contact_point_emails.router)
 api_router.include_router(custom_fields.router)
 api_router.include_router(events.router)
+api_router.include_router(settings.router)
