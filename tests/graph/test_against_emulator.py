@@ -12,9 +12,15 @@ from datetime import date, timedelta
 import pytest
 
 from calsync.emulator.control_client import EmulatorControl
+from calsync.emulator.server import EmulatorServer
 from calsync.graph.client import GraphClient
 from calsync.graph.drafts import EventDraft
-from calsync.graph.errors import NotFound, PreconditionFailed, TokenAcquisitionFailed
+from calsync.graph.errors import (
+    NotFound,
+    PreconditionFailed,
+    TlsVerificationFailed,
+    TokenAcquisitionFailed,
+)
 from calsync.graph.writes import CreateEvent, DeleteEvent, UpdateEvent
 from tests.fixtures.emulator import ADELE
 
@@ -162,9 +168,21 @@ async def test_a_batch_of_writes_gives_one_outcome_per_write(graph: GraphClient)
 
 
 async def test_a_wrong_secret_is_a_token_error_not_a_graph_error(
-    emulator_server: object, control: EmulatorControl
+    emulator_server: EmulatorServer, control: EmulatorControl
 ) -> None:
-    async with GraphClient(settings_for(emulator_server, client_secret="wrong")) as client:  # type: ignore[arg-type]
+    async with GraphClient(settings_for(emulator_server, client_secret="wrong")) as client:
         with pytest.raises(TokenAcquisitionFailed) as caught:
             await client.get_event(ADELE, "anything")
     assert caught.value.graph_code == "invalid_client"
+
+
+async def test_a_server_certificate_outside_the_ca_bundle_fails_fast_and_says_so(
+    emulator_server: EmulatorServer, control: EmulatorControl
+) -> None:
+    # Without the emulator's CA the public trust store applies, as for a tenant: the emulator's
+    # certificate must be refused at once, not retried until the cap.
+    async with GraphClient(settings_for(emulator_server, ca_bundle=None)) as client:
+        with pytest.raises(TlsVerificationFailed) as caught:
+            await client.get_event(ADELE, "anything")
+    assert "ca_bundle" in str(caught.value)
+    assert caught.value.code == "graph.tls_verification_failed"

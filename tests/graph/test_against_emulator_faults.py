@@ -56,7 +56,7 @@ async def test_an_access_token_expiring_mid_round_is_refreshed_and_the_round_com
     graph: GraphClient, control: EmulatorControl
 ) -> None:
     await _seed(graph, 60)
-    token_before = await graph.transport._tokens.token()
+    token_before = await graph.transport.tokens.token()
     delta = graph.delta_round(ADELE, start=WINDOW_START, end=WINDOW_END)
     ids: set[str] = set()
     async for page in delta:
@@ -65,7 +65,7 @@ async def test_an_access_token_expiring_mid_round_is_refreshed_and_the_round_com
             await asyncio.to_thread(control.expire_access_tokens)
     assert len(ids) == 60
     assert delta.finished
-    assert await graph.transport._tokens.token() != token_before
+    assert await graph.transport.tokens.token() != token_before
 
 
 async def test_a_delta_link_that_dies_mid_round_signals_resync_and_a_new_round_recovers(

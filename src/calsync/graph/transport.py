@@ -122,6 +122,11 @@ class GraphTransport:
             sleep=sleep,
         )
 
+    @property
+    def tokens(self) -> TokenProvider:
+        """Where the bearer tokens come from (tests and diagnostics read the current one)."""
+        return self._tokens
+
     async def aclose(self) -> None:
         if self._owns_http:
             await self._http.aclose()
