@@ -145,3 +145,18 @@ async def test_calendar_view_refuses_selecting_the_timestamps(
     assert "createdDateTime" in refused.json()["error"]["message"]
     plain = (await emulator_client.get(f"/users/{ADELE}/calendarView", params=window)).json()
     assert plain["value"][0]["createdDateTime"]
+
+
+async def test_lists_show_changes_made_between_two_requests(
+    emulator_client: httpx.AsyncClient,
+) -> None:
+    await seed(emulator_client, 2)
+    window = {"startDateTime": "2024-04-01T00:00:00", "endDateTime": "2024-05-01T00:00:00"}
+    view = f"/users/{ADELE}/calendarView"
+    before = (await emulator_client.get(view, params=window)).json()["value"]
+    await emulator_client.patch(f"{EVENTS}/{before[0]['id']}", json={"subject": "Renamed"})
+    await emulator_client.delete(f"{EVENTS}/{before[1]['id']}")
+    after = (await emulator_client.get(view, params=window)).json()["value"]
+    assert [e["subject"] for e in after] == ["Renamed"]
+    listed = (await emulator_client.get(EVENTS)).json()["value"]
+    assert [e["subject"] for e in listed] == ["Renamed"]

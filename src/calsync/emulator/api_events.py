@@ -171,7 +171,10 @@ async def list_events(request: Request) -> JSONResponse:
     prefs = preferences(request)
     mailbox = _mailbox(request)
     query = parse_list_query(request.query_params)
-    entries = _calendar(request).top_level(mailbox)
+    calendar = _calendar(request)
+    entries = emulator_of(request).listings.entries(
+        ("events", mailbox.id), lambda: calendar.top_level(mailbox)
+    )
     return _page(request, entries, query, prefs, _event_context(request, mailbox))
 
 
@@ -192,7 +195,11 @@ async def calendar_view_list(request: Request) -> JSONResponse:
     mailbox = _mailbox(request)
     query = _view_query(request)
     start, end = parse_window(request.query_params)
-    entries = calendar_view(emulator_of(request).store, mailbox.id, start, end)
+    emulator = emulator_of(request)
+    entries = emulator.listings.entries(
+        ("calendarView", mailbox.id, start, end),
+        lambda: calendar_view(emulator.store, mailbox.id, start, end),
+    )
     context = graph_context(request, f"users('{mailbox.address}')/calendarView")
     return _page(request, entries, query, prefs, context)
 
@@ -203,8 +210,10 @@ async def list_instances(request: Request) -> JSONResponse:
     query = parse_list_query(request.query_params)
     start, end = parse_window(request.query_params)
     master = _calendar(request).series_master(mailbox, request.path_params["event_id"])
-    entries = series_entries(
-        emulator_of(request).store, master, start, end, include_exceptions=True
+    emulator = emulator_of(request)
+    entries = emulator.listings.entries(
+        ("instances", master.key, start, end),
+        lambda: series_entries(emulator.store, master, start, end, include_exceptions=True),
     )
     context = (
         _event_context(request, mailbox) + "('" + request.path_params["event_id"] + "')/instances"

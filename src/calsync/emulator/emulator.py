@@ -8,6 +8,7 @@ from calsync.emulator.calendar import MailboxCalendar
 from calsync.emulator.config import EmulatorConfig
 from calsync.emulator.delta import DeltaTokens, RoundCache
 from calsync.emulator.faults import FaultInjector
+from calsync.emulator.listing_cache import ListingCache
 from calsync.emulator.store import EmulatorStore
 from calsync.emulator.tokens import TokenIssuer
 
@@ -25,12 +26,14 @@ class Emulator:
     calendar: MailboxCalendar = field(init=False)
     delta_tokens: DeltaTokens = field(init=False)
     delta_rounds: RoundCache = field(init=False)
+    listings: ListingCache = field(init=False)
     faults: FaultInjector | None = None
 
     def __post_init__(self) -> None:
         self.calendar = MailboxCalendar(self.store)
         self.delta_tokens = DeltaTokens(self.store)
         self.delta_rounds = RoundCache()
+        self.listings = ListingCache(self.store)
 
     @classmethod
     def from_config(cls, config: EmulatorConfig) -> Emulator:

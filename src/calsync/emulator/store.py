@@ -372,6 +372,8 @@ class EmulatorStore:
             for table in ("items", "series_history", "messages"):
                 self._db.execute(f"DELETE FROM {table}")
             self._db.execute("UPDATE mailboxes SET generation = generation + 1")
+            self._seq += 1  # anything cached against the old sequence number is stale now
+            self._set_meta("seq", str(self._seq))
             self._db.execute("COMMIT")
 
     # -- calendar items -------------------------------------------------------------------
