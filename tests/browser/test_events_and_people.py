@@ -44,6 +44,7 @@ def test_selecting_a_slot_creates_an_event_with_an_individual_attendee(
     expect(page.get_by_label("End time")).to_have_value("11:00")
     page.get_by_label("Subject").fill("Annual review with Ada")
     page.get_by_label("Add a person").select_option(f"individual:{client_individual.id}")
+    page.get_by_role("button", name="Add", exact=True).click()
     expect(page.get_by_label(re.compile(r"^Ada Lovelace"))).to_be_checked()
     page.get_by_label("Teams Meeting").check()
     screenshot(page, "event-new")

@@ -245,3 +245,26 @@ def test_deleting_an_event_goes_back_to_the_calendar(
     assert response.status_code == 303
     assert response.headers["location"] == "/calendar?notice=deleted"
     assert _events(db) == []
+
+
+def test_a_person_chosen_but_not_added_with_the_button_is_added_on_save(
+    signed_in: TestClient, ada: Individual, db: Session
+) -> None:
+    response = post_form(
+        signed_in, "/events/new", "/events/new", {**_form(), "add_person": f"individual:{ada.id}"}
+    )
+    assert response.status_code == 303
+    (event,) = _events(db)
+    assert [a.individual_id for a in event.attendees] == [ada.id]
+
+
+def test_an_attendee_the_form_never_offered_is_refused(signed_in: TestClient, db: Session) -> None:
+    response = post_form(
+        signed_in, "/events/new", "/events/new", {**_form(), "attendee": "mailbox:everyone"}
+    )
+    assert response.status_code == 422
+    assert (
+        "Attendees: &#39;mailbox:everyone&#39; is not an attendee this form offered"
+        in response.text
+    )
+    assert _events(db) == []

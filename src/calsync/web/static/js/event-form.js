@@ -1,18 +1,22 @@
-// Event form: choosing a person in "Add a person" adds them to the attendee list at once, so
-// several can be added before saving. Without JavaScript the choice is added on save instead.
+// Event form: the Add button puts the person chosen in "Add a person" on the attendee list at
+// once, so several can be added before saving. Choosing alone adds nothing (arrow keys change a
+// select's value as they move), and without JavaScript the choice is added when the form is saved.
 (function () {
   "use strict";
 
   var picker = document.querySelector("[data-attendee-picker]");
+  var button = document.querySelector("[data-add-attendee]");
   var list = document.getElementById("attendee-list");
-  if (!picker || !list) {
+  if (!picker || !button || !list) {
     return;
   }
+  button.hidden = false;
   var counter = list.children.length;
 
-  picker.addEventListener("change", function () {
+  button.addEventListener("click", function () {
     var option = picker.options[picker.selectedIndex];
     if (!option || !option.value) {
+      picker.focus();
       return;
     }
     var already = list.querySelector('input[value="' + CSS.escape(option.value) + '"]');
