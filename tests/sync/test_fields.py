@@ -213,3 +213,19 @@ def test_private_and_confidential_sensitivity_mean_private() -> None:
     assert not is_private_sensitivity(None)
     assert sensitivity_for(True) == "private"
     assert sensitivity_for(False) == "normal"
+
+
+def test_the_html_teams_block_without_a_closing_line_is_not_part_of_the_description() -> None:
+    html_body = (
+        "<html><body><p>Agenda:</p><p>Rebalancing</p>"
+        '<div style="width:100%">' + "_" * 64 + "</div>"
+        '<div class="me-email-text"><span>Microsoft Teams meeting</span><br>'
+        "<b>Join on your computer, mobile app or room device</b><br>"
+        '<a href="https://teams.microsoft.com/l/meetup-join/x">Click here to join the meeting</a>'
+        "<br>Meeting ID: 291 633 251</div></body></html>"
+    )
+    assert body_text(html_body, "html") == "Agenda:\nRebalancing"
+
+
+def test_text_after_a_closed_teams_block_is_kept() -> None:
+    assert body_text("Agenda" + TEAMS_BLOCK_TEXT + "Parking: level 2") == "Agenda\nParking: level 2"
