@@ -8,7 +8,6 @@ numbers every change for delta and tells the listeners.
 from __future__ import annotations
 
 import copy
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,19 +23,11 @@ from calsync.emulator.instances import (
     series_rule_and_zone,
 )
 from calsync.emulator.meetings import MeetingPost, is_meeting, now_stamp
+from calsync.emulator.online_meetings import apply_online_meeting
 from calsync.emulator.payload import apply_fields, default_fields, stored_time
 from calsync.emulator.recurrence import last_start, normalize_recurrence
 from calsync.emulator.store import MAX_TIME, EmulatorStore, Mailbox, StoredItem
 from calsync.emulator.timezones import resolve_zone
-
-TEAMS = "teamsForBusiness"
-_JOIN_BLOCK = (
-    '<div style="width:100%">________________________________________________________________'
-    '</div><div class="me-email-text"><span style="font-size:24px">Microsoft Teams meeting</span>'
-    "<br><b>Join on your computer, mobile app or room device</b><br>"
-    '<a href="{url}" target="_blank">Click here to join the meeting</a><br>'
-    "Meeting ID: {conference}</div>"
-)
 
 
 def user_not_found(user: str) -> GraphApiError:
@@ -162,54 +153,7 @@ class MailboxCalendar:
             data["recurrence"] = normalize_recurrence(data["recurrence"], start.local.date())
         data["originalStartTimeZone"] = start.zone_name
         data["originalEndTimeZone"] = end.zone_name
-        self._online_meeting(mailbox, data, previous)
-
-    def _online_meeting(
-        self, mailbox: Mailbox, data: dict[str, Any], previous: dict[str, Any] | None
-    ) -> None:
-        """Teams can be switched on, never off; a mailbox that cannot host Teams fails silently."""
-        if previous is not None and previous.get("isOnlineMeeting"):
-            for name in ("isOnlineMeeting", "onlineMeetingProvider", "onlineMeeting"):
-                data[name] = copy.deepcopy(previous[name])
-            return
-        if not data["isOnlineMeeting"]:
-            data["onlineMeetingProvider"] = "unknown"
-            data["onlineMeeting"] = None
-            return
-        provider = data["onlineMeetingProvider"]
-        if provider == "unknown":
-            provider = TEAMS
-        if provider != TEAMS or not mailbox.can_host_teams:
-            data.update(
-                {
-                    "isOnlineMeeting": False,
-                    "onlineMeetingProvider": "unknown",
-                    "onlineMeeting": None,
-                }
-            )
-            return
-        thread = secrets.token_hex(16)
-        conference = str(secrets.randbelow(900_000_000) + 100_000_000)
-        join_url = (
-            "https://teams.microsoft.com/l/meetup-join/19%3ameeting_"
-            + thread
-            + "%40thread.v2/0?context=%7b%22Tid%22%3a%22emulator%22%7d"
-        )
-        data["onlineMeetingProvider"] = TEAMS
-        data["onlineMeeting"] = {
-            "joinUrl": join_url,
-            "conferenceId": conference,
-            "tollNumber": "+1 555-0100",
-        }
-        block = _JOIN_BLOCK.format(url=join_url, conference=conference)
-        body = data["body"]
-        if body["contentType"] == "html":
-            body["content"] = body["content"] + block
-        else:
-            data["body"] = {
-                "contentType": "html",
-                "content": body["content"].replace("\n", "<br>") + block,
-            }
+        apply_online_meeting(mailbox, data, previous)
 
     # -- update -------------------------------------------------------------------------
 
