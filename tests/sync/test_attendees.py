@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from calsync.sync.attendees import (
     AttendeeRole,
@@ -220,4 +224,48 @@ def test_an_attendees_copy_lists_the_organizer_instead_of_the_attendee() -> None
             SyncedAttendee("maria.gonzalez@gmail.example"),
             SyncedAttendee("dana.whitfield@harborwealth.example"),
         }
+    )
+
+
+# Properties ---------------------------------------------------------------------------------
+
+ADDRESSES = [
+    "dana.whitfield@harborwealth.example",
+    "li.chen@harborwealth.example",
+    "maria.gonzalez@gmail.example",
+    "maria@gonzalez-family.example",
+    "p.okafor@okafor-cpa.example",
+    "guest@example.org",
+]
+spellings = st.sampled_from(ADDRESSES).flatmap(
+    lambda address: st.sampled_from([address, address.upper(), f"  {address} ", address.title()])
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(invited=st.lists(spellings, max_size=8), organizer=st.none() | spellings)
+def test_every_invited_address_is_represented_once_and_nothing_is_dropped(
+    invited: list[str], organizer: str | None
+) -> None:
+    result = crm_attendees_from_graph(
+        [GraphAttendee(address) for address in invited], organizer, MATCHES
+    )
+    expected = {address.strip().lower() for address in invited}
+    if organizer:
+        expected.add(organizer.strip().lower())
+    assert {attendee.address for attendee in result} <= expected
+    for address in expected:
+        records = MATCHES.get(address, [])
+        if records:
+            assert all(any(a.record == record for a in result) for record in records)
+        else:
+            assert CrmAttendee(address, None, False) in [
+                replace(a, is_organizer=False, response="none") for a in result
+            ]
+    records = [attendee.record for attendee in result if attendee.record is not None]
+    assert len(records) == len(set(records))
+    bare = [attendee.address for attendee in result if attendee.record is None]
+    assert len(bare) == len(set(bare))
+    assert all(
+        a.is_internal == (a.record is not None and a.record.kind is RecordKind.USER) for a in result
     )
