@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
@@ -19,6 +21,8 @@ from calsync.web.api import workflows as workflows_api
 from calsync.workflows.triggers import install_workflow_triggers
 from tests.web.conftest import Caller, assert_error, make_caller
 from tests.workflows.conftest import annual_review
+
+CHICAGO = ZoneInfo("America/Chicago")
 
 
 @pytest.fixture
@@ -242,3 +246,37 @@ def test_the_openapi_document_describes_the_definition_body(client: TestClient) 
     body = document["paths"][f"{API_PREFIX}/workflows"]["post"]["requestBody"]
     schema = body["content"]["application/json"]["schema"]
     assert schema["$ref"] == "#/components/schemas/WorkflowDefinitionIn"
+
+
+def test_the_issue_scenario_through_the_api_alone(
+    admin: Caller, advisor: Caller, client_record: Individual
+) -> None:
+    """Define "Annual review: 7 days after stage becomes Review, 10:00 owner time, 60 minutes,
+    Teams", change the client's stage with the CRM API, and find the meeting on the advisor's
+    calendar with the client invited."""
+    workflow_id = admin.post("/workflows", json=annual_review()).json()["id"]
+
+    asked_on = datetime.now(CHICAGO).date()
+    changed = admin.patch(
+        f"/individuals/{client_record.id}/custom-fields", json={"stage": "Review"}
+    )
+    assert changed.status_code == 200, changed.text
+
+    (run,) = admin.get(f"/workflows/{workflow_id}/runs").json()["items"]
+    assert run["status"] == "succeeded", run
+    event = advisor.get(f"/events/{run['event_ids'][0]}").json()
+    assert event["owner_id"] == advisor.user_id
+    assert event["subject"] == "Annual review: Elena Park"
+    assert event["is_teams_meeting"] is True
+    assert event["time_zone"] == "America/Chicago"
+    start = datetime.fromisoformat(event["start"]).astimezone(CHICAGO)
+    assert start.time() == time(10, 0)
+    assert start.weekday() < 5
+    assert timedelta(days=7) <= start.date() - asked_on <= timedelta(days=9)
+    assert event["end"] == (start + timedelta(minutes=60)).isoformat()
+    assert event["sync_status"] == "pending"
+    assert [a.get("individual_id") for a in event["attendees"]] == [client_record.id]
+
+    # The same PATCH again is no change: no second meeting.
+    admin.patch(f"/individuals/{client_record.id}/custom-fields", json={"stage": "Review"})
+    assert len(admin.get(f"/workflows/{workflow_id}/runs").json()["items"]) == 1
