@@ -48,8 +48,6 @@ def install_operations(
         ),
     )
     app.state.operations = operations
-    if hasattr(emulator, "faults"):
-        setattr(emulator, "faults", operations.faults)  # noqa: B010 - not part of EmulatorCore
     resolve = operations.resolve_mailbox
     app.user_middleware.insert(
         0,
