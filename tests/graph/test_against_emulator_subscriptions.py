@@ -1,4 +1,4 @@
-"""Subscriptions through the Graph client; the emulator validates a real loopback webhook receiver."""
+"""Subscriptions through the Graph client; the emulator validates a loopback webhook receiver."""
 
 from __future__ import annotations
 
@@ -64,7 +64,8 @@ async def test_a_subscription_is_created_renewed_and_deleted(
         expires_at=expires,
     )
     assert created.client_state == "calsync-7f3a"
-    assert created.resource is not None and created.resource.endswith("/events")
+    assert created.resource is not None
+    assert created.resource.endswith("/events")
     assert created.expiration_date_time == expires
 
     renewed = await graph.renew_subscription(created.id, expires_at=expires + timedelta(hours=12))
