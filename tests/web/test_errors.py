@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI
+
 from tests.web.conftest import API, Caller, TestClient, assert_error
 
 
@@ -38,3 +40,15 @@ def test_an_out_of_range_page_size_names_the_parameter(admin: Caller) -> None:
 
 def test_an_id_too_large_for_any_record_is_refused_before_the_database(admin: Caller) -> None:
     assert_error(admin.get(f"/users/{2**63}"), 422, "invalid_value", "user_id")
+
+
+def test_even_an_internal_error_answers_in_the_error_shape(api_app: FastAPI) -> None:
+    """Bugs still happen; a client then gets JSON it can parse, and the error is logged."""
+
+    def broken_endpoint() -> None:
+        raise RuntimeError("a bug in an endpoint")
+
+    api_app.add_api_route(f"{API}/broken", broken_endpoint)
+    with TestClient(api_app, raise_server_exceptions=False) as client:
+        response = client.get(f"{API}/broken")
+    assert_error(response, 500, "internal_error")

@@ -290,3 +290,24 @@ def test_staff_cannot_list_a_colleagues_calendar(advisor: Caller, colleague: Cal
         "owner_id": colleague.user_id,
     }
     assert_error(advisor.get("/events", params=params), 403, "not_your_event", "owner_id")
+
+
+# Known CRM defects, reported to the CRM part: the recurrence check overflows Python's datetime for
+# rules that reach the year 9999, and the request ends in a 500. Strict, so the fix is noticed.
+@pytest.mark.xfail(strict=True, reason="calsync.crm.recurrence overflows on UNTIL in year 9999")
+def test_a_recurrence_until_the_year_9999_is_refused_by_name(advisor: Caller) -> None:
+    response = advisor.post(
+        "/events", json={**REVIEW, "recurrence_rule": "FREQ=DAILY;UNTIL=99991231"}
+    )
+    assert_error(response, 422, "invalid_input", "recurrence_rule")
+
+
+@pytest.mark.xfail(strict=True, reason="calsync.crm.event_rules overflows past the year 9999")
+def test_a_recurrence_whose_last_meeting_ends_after_the_year_9999_is_refused(
+    advisor: Caller,
+) -> None:
+    late = {"start": "2026-12-31T23:00:00", "end": "2027-01-01T01:00:00"}
+    response = advisor.post(
+        "/events", json={**REVIEW, **late, "recurrence_rule": "FREQ=YEARLY;COUNT=7974"}
+    )
+    assert_error(response, 422, "invalid_input", "recurrence_rule")

@@ -206,8 +206,20 @@ async def _on_crm_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(status, exc.code, exc.message, exc.field, headers)
 
 
+async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """A bug, not a refusal: still answered in the error shape. Starlette logs the exception and
+    re-raises it after this response, so nothing is hidden."""
+    return error_response(
+        500,
+        "internal_error",
+        "CalSync could not handle this request because of an internal error, which was logged; "
+        "nothing was saved",
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error the app can produce use the API's error shape."""
+    app.add_exception_handler(Exception, _on_unexpected_error)
     app.add_exception_handler(CrmError, _on_crm_error)
     app.add_exception_handler(RequestValidationError, _on_request_validation_error)
     app.add_exception_handler(ApiError, _on_api_error)
