@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -136,3 +138,64 @@ def test_sync_facts_reach_the_copies(db_session: Session, advisor: User, assista
     mark_synced(db_session, event.id)
     assert copy.version == version + 1
     assert copy.sync_status is SyncStatus.NOT_SYNCED
+
+
+@pytest.fixture
+def staff(db_session: Session, advisor: User, assistant: User) -> list[User]:
+    """Four staff users who invite each other."""
+    others = [
+        create_user(
+            db_session,
+            name=name,
+            email=f"{name.split()[0].lower()}@kellerwealth.com",
+            time_zone="UTC",
+        )
+        for name in ("Ana Silva", "Ben Okafor")
+    ]
+    db_session.commit()
+    return [advisor, assistant, *others]
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    saves=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=3), st.lists(st.integers(0, 3), max_size=5)),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_copies_always_match_the_internal_attendees(
+    db_session: Session, staff: list[User], saves: list[tuple[int, list[int]]]
+) -> None:
+    owner_index, attendee_indexes = saves[0]
+    event = create_event(
+        db_session,
+        meeting(
+            staff[owner_index],
+            attendees=tuple(AttendeeInput(user_id=staff[i].id) for i in attendee_indexes),
+        ),
+    )
+    for number, (owner_index, attendee_indexes) in enumerate(saves):
+        if number:
+            update_event(
+                db_session,
+                event.id,
+                event.version,
+                dataclasses.replace(
+                    event_input_of(event),
+                    owner_id=staff[owner_index].id,
+                    subject=f"Review, version {number}",
+                    attendees=tuple(AttendeeInput(user_id=staff[i].id) for i in attendee_indexes),
+                ),
+            )
+        db_session.commit()
+        expected = {staff[i].id for i in attendee_indexes} - {staff[owner_index].id}
+        copies = _copies(db_session, event)
+        assert sorted(copy.owner_id for copy in copies) == sorted(expected)
+        assert all(copy.subject == event.subject for copy in copies)
+    delete_event(db_session, event.id)
+    db_session.commit()

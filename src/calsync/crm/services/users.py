@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from calsync.crm.addresses import checked_email, normalize_email
@@ -52,6 +53,17 @@ def _check_email_free(session: Session, email: str, user_id: int | None) -> None
         raise DuplicateError(f"another user already has the mailbox {email}", field="email")
 
 
+def _flush_unique_mailbox(session: Session, email: str) -> None:
+    # The check above cannot see a user another session is adding at the same moment; the unique
+    # index does, and its refusal means the same thing (the caller rolls back).
+    try:
+        session.flush()
+    except IntegrityError:
+        raise DuplicateError(
+            f"another user already has the mailbox {email}", field="email"
+        ) from None
+
+
 def create_user(
     session: Session,
     *,
@@ -78,7 +90,7 @@ def create_user(
         password_hash=password_hash,
     )
     session.add(user)
-    session.flush()
+    _flush_unique_mailbox(session, address)
     reindex_user(session, user)
     return user
 
@@ -104,7 +116,7 @@ def update_user(session: Session, user_id: int, changes: UserChanges) -> User:
         values["password_hash"] = changes.password_hash
     for name, value in values.items():
         setattr(user, name, value)
-    session.flush()
+    _flush_unique_mailbox(session, user.email)
     if "email" in values:
         reindex_user(session, user)
     return user
