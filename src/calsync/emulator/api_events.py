@@ -6,6 +6,7 @@ Every events path exists in the three forms Graph offers for the default calenda
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -15,7 +16,7 @@ from starlette.routing import Route
 from calsync.emulator.calendar import MailboxCalendar
 from calsync.emulator.delta import begin_next_round, next_page, start_round
 from calsync.emulator.errors import item_not_found, unsupported_query
-from calsync.emulator.http import (
+from calsync.emulator.graph_http import (
     absolute_link,
     emulator_of,
     graph_context,
@@ -150,7 +151,7 @@ async def cancel_event(request: Request) -> Response:
     return Response(status_code=202)
 
 
-def _respond(action: str) -> Any:
+def _respond(action: str) -> Callable[[Request], Awaitable[Response]]:
     async def handler(request: Request) -> Response:
         mailbox = _mailbox(request)
         body = await json_body(request, required=False)

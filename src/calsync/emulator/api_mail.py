@@ -7,7 +7,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from calsync.emulator.errors import item_not_found, unsupported_query
-from calsync.emulator.http import absolute_link, emulator_of, graph_context, graph_json
+from calsync.emulator.graph_http import absolute_link, emulator_of, graph_context, graph_json
 from calsync.emulator.meetings import FOLDER_INBOX, FOLDER_SENT
 
 _FOLDERS = {"sentitems": FOLDER_SENT, "inbox": FOLDER_INBOX}

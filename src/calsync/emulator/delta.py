@@ -26,6 +26,7 @@ import hmac
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -156,8 +157,8 @@ def _series_changes(
     since: int,
     start: datetime,
     end: datetime,
-    full: Any,
-    removed: Any,
+    full: Callable[[CalendarEntry], None],
+    removed: Callable[[str], None],
 ) -> None:
     current: list[CalendarEntry] = []
     if not master.deleted:

@@ -1,4 +1,4 @@
-"""Small pieces every Graph route handler shares: reading bodies, Prefer, paging links, JSON out."""
+"""What every Graph route handler shares: reading bodies, Prefer, paging links, JSON out."""
 
 from __future__ import annotations
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from dateutil import rrule
+
 from calsync.emulator.ids import ItemRef, occurrence_ical_uid
 from calsync.emulator.payload import EventTime, stored_time
 from calsync.emulator.recurrence import build_rule, recurrence_zone_name, starts_between
@@ -77,7 +79,7 @@ def slot_start_local(master: StoredItem) -> datetime:
     return start.utc.astimezone(zone).replace(tzinfo=None)
 
 
-def series_rule_and_zone(master: StoredItem) -> tuple[Any, str]:
+def series_rule_and_zone(master: StoredItem) -> tuple[rrule.rrule, str]:
     return build_rule(master.data["recurrence"], slot_start_local(master)), _series_zone(master)
 
 
