@@ -229,3 +229,9 @@ def test_the_html_teams_block_without_a_closing_line_is_not_part_of_the_descript
 
 def test_text_after_a_closed_teams_block_is_kept() -> None:
     assert body_text("Agenda" + TEAMS_BLOCK_TEXT + "Parking: level 2") == "Agenda\nParking: level 2"
+
+
+def test_a_date_where_a_time_is_expected_is_refused() -> None:
+    with pytest.raises(InvalidEventData, match="not a date and time") as error:
+        TimedSpan(date(2027, 3, 15), datetime(2027, 3, 15, 11, tzinfo=UTC))  # type: ignore[arg-type]
+    assert error.value.field == "start"

@@ -25,7 +25,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from html.parser import HTMLParser
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from calsync.sync.errors import InvalidAttendee, InvalidEventData
@@ -83,7 +82,7 @@ def normalize_address(raw: str, *, field_name: str = "attendees") -> str:
     address = raw.strip().lower()
     if not address or "@" not in address or address.startswith("@") or address.endswith("@"):
         raise InvalidAttendee(f"'{raw}' is not an e-mail address", field=field_name)
-    if any(character.isspace() for character in address):
+    if _WHITESPACE.search(address):
         raise InvalidAttendee(
             f"'{raw}' contains spaces; an e-mail address has none", field=field_name
         )
@@ -106,6 +105,8 @@ class SyncedAttendee:
 
 
 def _check_aware(value: datetime, field_name: str) -> None:
+    if not isinstance(value, datetime):
+        raise InvalidEventData(f"{value!r} is not a date and time", field=field_name)
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidEventData(
             f"{value.isoformat()} has no time zone; give an aware datetime", field=field_name
@@ -177,35 +178,26 @@ class AllDaySpan:
 EventTiming = TimedSpan | AllDaySpan
 
 
-_LINE_BREAKING_TAGS = frozenset(
-    {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "hr"}
+# Exchange bodies are machine-written HTML documents; a few regular expressions read them far faster
+# than a full parser, which matters when a first import reads a hundred thousand events.
+_HIDDEN_ELEMENTS = re.compile(
+    r"<(head|style|script|title)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL
 )
-_INVISIBLE_TAGS = frozenset({"head", "style", "script", "title"})
+_COMMENTS = re.compile(r"<!--.*?-->", re.DOTALL)
+_LINE_BREAKING_TAGS = re.compile(
+    r"</?(?:br|p|div|li|tr|h[1-6]|table|ul|ol|hr)\b[^>]*>", re.IGNORECASE
+)
+_OTHER_TAGS = re.compile(r"<[^>]*>")
+_WHITESPACE = re.compile(r"\s")
 
 
-class _HtmlText(HTMLParser):
-    """Collects the text a reader would see in an HTML body, with block elements as line breaks."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._hidden_depth = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _INVISIBLE_TAGS:
-            self._hidden_depth += 1
-        elif tag in _LINE_BREAKING_TAGS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _INVISIBLE_TAGS:
-            self._hidden_depth = max(0, self._hidden_depth - 1)
-        elif tag in _LINE_BREAKING_TAGS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self._hidden_depth == 0:
-            self.parts.append(data)
+def _html_to_text(content: str) -> str:
+    """The text a reader sees in an HTML body, with block elements and `<br>` as line breaks."""
+    text = _COMMENTS.sub("", content)
+    text = _HIDDEN_ELEMENTS.sub("", text)
+    text = _LINE_BREAKING_TAGS.sub("\n", text)
+    text = _OTHER_TAGS.sub("", text)
+    return html.unescape(text)
 
 
 _SEPARATOR_LINE = re.compile(r"^_{20,}$")
@@ -249,10 +241,7 @@ def body_text(content: str | None, content_type: str | None = "text") -> str:
     if not content:
         return ""
     if (content_type or "text").strip().lower() == "html":
-        parser = _HtmlText()
-        parser.feed(content)
-        parser.close()
-        return normalize_text(html.unescape("".join(parser.parts)))
+        return normalize_text(_html_to_text(content))
     return normalize_text(content)
 
 

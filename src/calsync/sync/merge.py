@@ -107,7 +107,7 @@ def merge_fields(
             merged_values[name] = crm_value
         else:
             merged_values[name] = graph_value
-    merged = replace(microsoft365, **merged_values)
+    merged = _snapshot_with(merged_values, microsoft365, crm)
     return MergeResult(
         merged=merged,
         write_to_crm=_differing_fields(merged, crm),
@@ -115,6 +115,20 @@ def merge_fields(
         conflicts=tuple(conflicts),
         refused_crm_changes=tuple(refused),
     )
+
+
+def _snapshot_with(
+    values: dict[str, Any], microsoft365: EventSnapshot, crm: EventSnapshot
+) -> EventSnapshot:
+    """The merged snapshot, reusing a side's own object when every value came from it.
+
+    Snapshots normalise on construction; skipping a rebuild keeps a run over a mailbox whose events
+    mostly did not change cheap.
+    """
+    for side in (microsoft365, crm):
+        if all(getattr(side, name) is value for name, value in values.items()):
+            return side
+    return replace(microsoft365, **values)
 
 
 def changed_fields(before: EventSnapshot, after: EventSnapshot) -> tuple[str, ...]:
