@@ -165,3 +165,24 @@ def test_bad_settings_are_refused_naming_the_setting(overrides: dict[str, Any], 
     with pytest.raises(ConfigurationInvalid) as caught:
         settings(**overrides)
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("pem", "field"),
+    [
+        ("-----BEGIN PRIVATE KEY-----", "certificate.public_certificate_pem"),
+        ("not a key", "certificate.private_key_pem"),
+    ],
+)
+def test_an_unusable_certificate_is_refused_naming_the_part(pem: str, field: str) -> None:
+    with pytest.raises(ConfigurationInvalid) as caught:
+        CertificateCredential(private_key_pem=pem)
+    assert caught.value.field == field
+
+
+def test_secrets_never_appear_in_the_settings_repr() -> None:
+    cert = CertificateCredential(
+        private_key_pem="-----BEGIN PRIVATE KEY-----abc", thumbprint="A1B2"
+    )
+    assert "s3cret" not in repr(settings())
+    assert "abc" not in repr(settings(client_secret=None, certificate=cert))

@@ -10,7 +10,7 @@ private one (GRAPH.md §9).
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,10 +26,19 @@ class CertificateCredential:
     """A certificate registered on the app: PEM private key plus its public certificate (or SHA-1
     thumbprint)."""
 
-    private_key_pem: str
+    private_key_pem: str = field(repr=False)
     public_certificate_pem: str | None = None
     thumbprint: str | None = None
-    passphrase: str | None = None
+    passphrase: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if "PRIVATE KEY" not in self.private_key_pem:
+            raise ConfigurationInvalid("certificate.private_key_pem", "must be a PEM private key")
+        if not self.public_certificate_pem and not self.thumbprint:
+            raise ConfigurationInvalid(
+                "certificate.public_certificate_pem",
+                "give the public certificate (or its SHA-1 thumbprint) so Entra ID finds the key",
+            )
 
     def to_msal(self) -> dict[str, str]:
         credential = {"private_key": self.private_key_pem}
@@ -54,7 +63,7 @@ class GraphSettings:
 
     tenant_id: str
     client_id: str
-    client_secret: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
     certificate: CertificateCredential | None = None
     authority_host: str = ENTRA_AUTHORITY_HOST
     graph_url: str = GRAPH_URL
