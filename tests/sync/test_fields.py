@@ -18,6 +18,8 @@ from calsync.sync.fields import (
     TimedSpan,
     body_text,
     is_private_sensitivity,
+    is_teams_meeting,
+    online_meeting_fields,
     sensitivity_for,
 )
 from tests.sync.events import ACCOUNTANT, CLIENT, NEW_YORK, review_meeting
@@ -235,3 +237,19 @@ def test_a_date_where_a_time_is_expected_is_refused() -> None:
     with pytest.raises(InvalidEventData, match="not a date and time") as error:
         TimedSpan(date(2027, 3, 15), datetime(2027, 3, 15, 11, tzinfo=UTC))  # type: ignore[arg-type]
     assert error.value.field == "start"
+
+
+def test_only_a_teams_for_business_online_meeting_is_a_teams_meeting() -> None:
+    assert is_teams_meeting(True, "teamsForBusiness")
+    assert not is_teams_meeting(True, "skypeForBusiness")
+    assert not is_teams_meeting(False, "unknown")
+    assert not is_teams_meeting(True, "unknown")
+    assert not is_teams_meeting(None, None)
+
+
+def test_the_teams_flag_asks_graph_for_a_teams_meeting_and_never_for_none() -> None:
+    assert online_meeting_fields(True) == {
+        "isOnlineMeeting": True,
+        "onlineMeetingProvider": "teamsForBusiness",
+    }
+    assert online_meeting_fields(False) == {}

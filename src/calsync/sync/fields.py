@@ -77,6 +77,29 @@ def sensitivity_for(is_private: bool) -> str:
     return "private" if is_private else "normal"
 
 
+TEAMS_PROVIDER = "teamsForBusiness"
+
+
+def is_teams_meeting(is_online_meeting: bool | None, provider: str | None) -> bool:
+    """Graph's online-meeting fields → the CRM's Teams Meeting flag: Teams, and nothing else.
+
+    A Skype link, or `isOnlineMeeting` with provider `unknown` (what Graph answers when a mailbox
+    cannot host Teams, GRAPH.md §4), is not a Teams meeting.
+    """
+    return bool(is_online_meeting) and (provider or "").strip().lower() == TEAMS_PROVIDER.lower()
+
+
+def online_meeting_fields(is_teams: bool) -> dict[str, object]:
+    """The Graph fields that ask for a Teams meeting (SPEC §4); nothing when the flag is off.
+
+    Graph cannot switch a Teams meeting off, so False is never sent: an event without Teams simply
+    does not ask for one.
+    """
+    if not is_teams:
+        return {}
+    return {"isOnlineMeeting": True, "onlineMeetingProvider": TEAMS_PROVIDER}
+
+
 def normalize_address(raw: str, *, field_name: str = "attendees") -> str:
     """An address as compared: trimmed and lower-cased (SPEC §3 matches case-insensitively)."""
     address = raw.strip().lower()
