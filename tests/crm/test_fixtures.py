@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from calsync.crm.migrate import head_revision
 from calsync.crm.models import User
+from tests.fixtures import postgres as postgres_fixtures
 
 
 def test_each_test_gets_a_migrated_empty_database(db_session: Session) -> None:
@@ -24,3 +25,18 @@ def test_database_url_covers_both_databases(
     assert url.get_backend_name() == request.node.callspec.params["database_url"]
     if url.get_backend_name() == "postgresql":
         assert url.host == "127.0.0.1"
+
+
+def test_missing_postgresql_binaries_fail_the_run_saying_how_to_install_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(postgres_fixtures.glob, "glob", lambda _pattern: [])
+    with pytest.raises(pytest.fail.Exception) as failed:
+        postgres_fixtures.postgres_bin_dir()
+    assert "apt-get install postgresql" in str(failed.value)
+
+
+def test_the_newest_postgresql_is_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+    found = ["/usr/lib/postgresql/9/bin/initdb", "/usr/lib/postgresql/16/bin/initdb"]
+    monkeypatch.setattr(postgres_fixtures.glob, "glob", lambda _pattern: found)
+    assert str(postgres_fixtures.postgres_bin_dir()) == "/usr/lib/postgresql/16/bin"
