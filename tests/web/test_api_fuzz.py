@@ -9,6 +9,7 @@ schema, and every 4xx must carry the API's error shape.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -59,6 +60,8 @@ def _seed(session: Session) -> str:
         session, IndividualInput(first_name="Olivia", last_name="Hartman", email="o@mail.example")
     )
     contact = create_contact(session, ContactInput(last_name="Lakeshore", email="l@cpa.example"))
+    create_individual(session, IndividualInput(first_name="James", last_name="Okafor"))
+    create_contact(session, ContactInput(first_name="Hannah", last_name="Schuster"))
     add_contact_point_email(session, RecordType.INDIVIDUAL, individual.id, "oh@work.example")
     add_contact_point_email(session, RecordType.CONTACT, contact.id, "billing@cpa.example")
     define_custom_field(session, RecordType.INDIVIDUAL, "spouse_email", "Spouse", FieldType.EMAIL)
@@ -154,10 +157,23 @@ def test_no_request_gets_a_server_error_and_errors_have_the_api_shape(
     _current_app.app = fuzz_app
     operation = _schema()[path][method]
     headers = {"Authorization": f"Bearer {fuzz_app.state.fuzz_token}"}
-    requests = st.one_of(
+    strategies = [
         operation.as_strategy(GenerationMode.POSITIVE),
         operation.as_strategy(GenerationMode.NEGATIVE),
-    )
+    ]
+    path_names = re.findall(r"{(\w+)}", path)
+    if path_names:
+        # Random ids almost never name a seeded record; these requests reach real rows (ids 1 and
+        # 2 exist for every kind of record), so updates and deletes meet the services' rules.
+        strategies += [
+            operation.as_strategy(
+                GenerationMode.POSITIVE, path_parameters=dict.fromkeys(path_names, 1)
+            ),
+            operation.as_strategy(
+                GenerationMode.POSITIVE, path_parameters=dict.fromkeys(path_names, 2)
+            ),
+        ]
+    requests = st.one_of(*strategies)
 
     @given(case=requests)
     @settings(
