@@ -1,4 +1,4 @@
-"""Shared test set-up. Each part's reusable fixtures live in `tests/fixtures/` and are listed here."""
+"""Shared test set-up: each part's reusable fixtures live in `tests/fixtures/`, listed here."""
 
 import calsync.workflows.models  # noqa: F401  (its tables are in the CRM migrations too)
 
