@@ -231,3 +231,50 @@ def test_the_week_shows_own_events_copies_all_day_events_and_every_occurrence(
         "href", re.compile(r"^/events/\d+$")
     )
     screenshot(page, "calendar-week-with-events")
+
+
+def test_a_refused_drag_puts_the_event_back_and_says_why(
+    page: Page, staff: StaffMember, calsync_server: RunningServer
+) -> None:
+    with calsync_server.session_factory() as session:
+        event = create_event(
+            session,
+            EventInput(
+                owner_id=staff.id,
+                subject="Estate planning",
+                start=datetime(2027, 3, 19, 9, 0),
+                end=datetime(2027, 3, 19, 10, 0),
+            ),
+        )
+        session.commit()
+        event_id = event.id
+    page.set_viewport_size({"width": 1280, "height": 1500})
+    sign_in(page, staff)
+    page.goto(f"/calendar?date={WEEK_OF}")
+    source = page.locator(".fc-event", has_text="Estate planning")
+    expect(source).to_be_visible()
+    # Someone else saves the event after this page loaded it.
+    with calsync_server.session_factory() as session:
+        stale = session.get(Event, event_id)
+        assert stale is not None
+        stale.location = "Changed elsewhere"
+        stale.version += 1
+        session.commit()
+    box = source.bounding_box()
+    assert box is not None
+    x, y = _slot_point(page, "2027-03-17", "15:00:00")
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 8)
+    page.mouse.down()
+    page.mouse.move(x, y, steps=12)
+    page.mouse.up()
+    expect(page.locator("#calendar-message")).to_contain_text(
+        "The event was changed by someone else since you opened it"
+    )
+    expect(page.locator('.fc-timegrid-col[data-date="2027-03-19"] .fc-event')).to_contain_text(
+        "Estate planning"
+    )
+    screenshot(page, "calendar-refused-drag")
+    with calsync_server.session_factory() as session:
+        unchanged = session.get(Event, event_id)
+        assert unchanged is not None
+        assert unchanged.start_at == datetime(2027, 3, 19, 9, 0, tzinfo=UTC)

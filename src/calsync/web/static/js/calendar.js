@@ -57,11 +57,16 @@
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken },
       body: JSON.stringify(body)
     }).then(function (response) {
-      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+      return response.json().then(function (data) {
+        return { ok: response.ok, status: response.status, data: data };
+      });
     }).then(function (result) {
       if (!result.ok) {
         info.revert();
         say(result.data.error ? result.data.error.message : "The change was not saved.", true);
+        if (result.status === 409) {
+          calendar.refetchEvents();  // someone else saved it: show their version, ready to retry
+        }
         return;
       }
       event.setExtendedProp("version", result.data.version);
