@@ -311,3 +311,35 @@ def test_a_recurrence_whose_last_meeting_ends_after_the_year_9999_is_refused(
         "/events", json={**REVIEW, **late, "recurrence_rule": "FREQ=YEARLY;COUNT=7974"}
     )
     assert_error(response, 422, "invalid_input", "recurrence_rule")
+
+
+def test_an_address_in_a_custom_email_field_links_the_attendee_to_its_person(
+    admin: Caller, advisor: Caller
+) -> None:
+    admin.post(
+        "/custom-fields",
+        json={
+            "record_type": "individual",
+            "key": "spouse_email",
+            "label": "Spouse email",
+            "field_type": "Email",
+        },
+    )
+    olivia = admin.post(
+        "/individuals",
+        json={"last_name": "Hartman", "custom_fields": {"spouse_email": "daniel@hartman.example"}},
+    ).json()
+    event = create(advisor, attendees=["DANIEL@hartman.example"])
+    assert event["attendees"][0]["individual_id"] == olivia["id"]
+
+
+def test_deleting_a_person_keeps_them_on_past_meetings_as_an_address(
+    admin: Caller, advisor: Caller
+) -> None:
+    olivia = admin.post(
+        "/individuals", json={"last_name": "Hartman", "email": "olivia.hartman@mail.example"}
+    ).json()
+    event = create(advisor, attendees=[{"individual_id": olivia["id"]}])
+    assert admin.delete(f"/individuals/{olivia['id']}").status_code == 204
+    attendee = advisor.get(f"/events/{event['id']}").json()["attendees"][0]
+    assert (attendee["individual_id"], attendee["email"]) == (None, "olivia.hartman@mail.example")
