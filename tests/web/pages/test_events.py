@@ -18,7 +18,7 @@ from calsync.crm.services.event_sync_state import (
 from calsync.crm.services.events import create_event
 from calsync.crm.services.people import IndividualInput, create_individual
 from calsync.crm.services.users import create_user
-from tests.web.pages.conftest import post_form
+from tests.web.pages.conftest import csrf_token, post_form
 
 JOIN_URL = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0"
 
@@ -268,3 +268,38 @@ def test_an_attendee_the_form_never_offered_is_refused(signed_in: TestClient, db
         in response.text
     )
     assert _events(db) == []
+
+
+def test_staff_cannot_open_or_drag_a_colleagues_event(
+    signed_in: TestClient, staff_user: User, db: Session
+) -> None:
+    colleague = create_user(
+        db, name="Alan Turing", email="alan@northwind.example", time_zone="Europe/London"
+    )
+    theirs = _teams_event(db, colleague, sent=False)
+    page = signed_in.get(f"/events/{theirs.id}")
+    assert page.status_code == 404
+    assert "on another user&#39;s calendar" in page.text
+    token = signed_in.get("/events/new").text
+    moved = signed_in.post(
+        f"/calendar/events/{theirs.id}/times",
+        json={
+            "start": "2027-03-16T16:00:00",
+            "end": "2027-03-16T17:00:00",
+            "all_day": False,
+            "version": theirs.version,
+        },
+        headers={"X-CSRF-Token": csrf_token(token)},
+    )
+    assert moved.status_code == 404
+    db.expire_all()
+    assert db.get(Event, theirs.id).version == theirs.version  # type: ignore[union-attr]
+
+
+def test_an_administrator_opens_any_calendars_event(
+    signed_in_admin: TestClient, staff_user: User, db: Session
+) -> None:
+    event = _teams_event(db, staff_user, sent=False)
+    page = signed_in_admin.get(f"/events/{event.id}")
+    assert page.status_code == 200
+    assert "Portfolio call" in page.text

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
-from calsync.crm.errors import CrmError
+from calsync.crm.errors import CrmError, NotFoundError
 from calsync.crm.models import Event, SyncStatus
 from calsync.crm.services.calendar import CalendarEntry, list_events
 from calsync.crm.services.event_input import event_input_of
@@ -29,7 +29,7 @@ from calsync.web.database import DbSession
 from calsync.web.pages.display import local_datetime, long_date
 from calsync.web.pages.forms import FieldError, check_csrf_header
 from calsync.web.pages.rendering import render
-from calsync.web.pages.signed_in import CurrentUser
+from calsync.web.pages.signed_in import CurrentUser, may_use_calendar_of
 from calsync.web.sessions import CsrfError
 
 router = APIRouter()
@@ -169,6 +169,8 @@ def move_event(
     zone = ZoneInfo(user.time_zone)
     try:
         event = get_event(db, event_id)
+        if not may_use_calendar_of(user, event.owner_id):
+            raise NotFoundError(f"no Event with id {event_id}", field="event_id")
         start: datetime | date
         end: datetime | date
         if times.all_day:

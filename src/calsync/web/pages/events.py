@@ -43,10 +43,11 @@ from calsync.web.pages.event_form import (
 )
 from calsync.web.pages.forms import FieldError, read_form, text
 from calsync.web.pages.rendering import not_found, render
-from calsync.web.pages.signed_in import CurrentUser
+from calsync.web.pages.signed_in import CurrentUser, may_use_calendar_of
 
 router = APIRouter()
 
+NOT_FOUND_MESSAGE = "This event does not exist (any more), or it is on another user's calendar."
 TEAMS_LOCKED_REASON = (
     "The invitation with the Teams meeting has already been sent, so Teams Meeting can no longer "
     "be unchecked."
@@ -230,20 +231,20 @@ def _errors_of(refused: CrmError | FieldError) -> dict[str, str]:
     return error_for(refused.field, refused.message)
 
 
-def _load(db: Session, event_id: int) -> Event | None:
+def _load(db: Session, event_id: int, user: User) -> Event | None:
+    """The event, if it exists and is on a calendar `user` may use (else None: "not found")."""
     try:
-        return get_event(db, event_id)
+        event = get_event(db, event_id)
     except NotFoundError:
         return None
+    return event if may_use_calendar_of(user, event.owner_id) else None
 
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
 def event_page(request: Request, event_id: int, user: CurrentUser, db: DbSession) -> Response:
-    event = _load(db, event_id)
+    event = _load(db, event_id, user)
     if event is None:
-        return not_found(
-            request, user, "This event does not exist (any more).", "/calendar", "My calendar"
-        )
+        return not_found(request, user, NOT_FOUND_MESSAGE, "/calendar", "My calendar")
     return _render_event(request, user, db, event, values=event_form_values(event))
 
 
@@ -254,11 +255,9 @@ def _version(raw: str) -> int:
 @router.post("/events/{event_id}", response_class=HTMLResponse)
 async def save_event(request: Request, event_id: int, user: CurrentUser, db: DbSession) -> Response:
     form = await read_form(request)
-    event = _load(db, event_id)
+    event = _load(db, event_id, user)
     if event is None:
-        return not_found(
-            request, user, "This event does not exist (any more).", "/calendar", "My calendar"
-        )
+        return not_found(request, user, NOT_FOUND_MESSAGE, "/calendar", "My calendar")
     try:
         current = event_input_of(event)
         data = event_input_from_form(form, owner_id=event.owner_id, current=current)
@@ -284,11 +283,9 @@ async def delete_event_from_page(
     request: Request, event_id: int, user: CurrentUser, db: DbSession
 ) -> Response:
     form = await read_form(request)
-    event = _load(db, event_id)
+    event = _load(db, event_id, user)
     if event is None:
-        return not_found(
-            request, user, "This event does not exist (any more).", "/calendar", "My calendar"
-        )
+        return not_found(request, user, NOT_FOUND_MESSAGE, "/calendar", "My calendar")
     try:
         delete_event(db, event_id, _version(text(form, "version")))
     except CrmError as refused:

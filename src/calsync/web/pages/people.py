@@ -51,7 +51,7 @@ from calsync.crm.services.users import list_users
 from calsync.web.database import DbSession
 from calsync.web.pages.forms import field_message, optional_text, read_form, text
 from calsync.web.pages.rendering import not_found, render
-from calsync.web.pages.signed_in import CurrentUser
+from calsync.web.pages.signed_in import CurrentUser, may_use_calendar_of
 
 router = APIRouter()
 
@@ -207,6 +207,7 @@ def _render_person(
         "point_form": point_form or {"email": "", "label": ""},
         "events": _events_attended(db, kind, person.id) if person is not None else [],
         "viewer_zone": user.time_zone,
+        "may_open": lambda event: may_use_calendar_of(user, event.owner_id),
     }
     return render(request, "person.html", context, user=user, status_code=status_code)
 
