@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from calsync.cli import app
@@ -63,3 +64,17 @@ def test_serve_migrates_the_database_then_answers_on_the_printed_url(tmp_path: P
         server.terminate()
         output, _ = server.communicate(timeout=10)
     assert f"{base}/" in output
+
+
+def test_an_unreachable_database_is_reported_in_words_without_the_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port = _free_loopback_port()  # nothing listens there
+    monkeypatch.setenv(
+        "CALSYNC_DATABASE_URL", f"postgresql+psycopg://calsync:s3cret@127.0.0.1:{port}/calsync"
+    )
+    result = CliRunner().invoke(app, ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert "cannot open the database" in result.stderr
+    assert "CALSYNC_DATABASE_URL" in result.stderr
+    assert "s3cret" not in result.output

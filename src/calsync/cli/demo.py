@@ -15,14 +15,13 @@ from typing import Annotated
 import typer
 from sqlalchemy.engine import make_url
 
-from calsync.cli.serve import DEFAULT_HOST, DEFAULT_PORT, base_url, run_server
+from calsync.cli.serve import DEFAULT_HOST, DEFAULT_PORT, base_url, migrate_or_exit, run_server
 from calsync.crm.database import (
     DATA_DIR_VARIABLE,
     create_database_engine,
     create_session_factory,
     database_url,
 )
-from calsync.crm.migrate import upgrade_database
 from calsync.crm.services.api_tokens import create_api_token, list_api_tokens, revoke_api_token
 from calsync.demo_data import DemoSummary, seed_demo_data
 from calsync.web.settings import WebSettings
@@ -45,7 +44,7 @@ def prepare_demo(url: str, today: date) -> tuple[DemoSummary, str]:
     The previous demo token is revoked, so running the demo again adds nothing to the database
     and only the token printed last works.
     """
-    upgrade_database(url)
+    migrate_or_exit(url)
     engine = create_database_engine(url)
     try:
         with create_session_factory(engine)() as session:

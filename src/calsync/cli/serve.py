@@ -6,7 +6,10 @@ import sys
 
 import typer
 import uvicorn
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
+from calsync.crm.database import DATABASE_URL_VARIABLE
 from calsync.crm.migrate import upgrade_database
 from calsync.web.app import create_app
 from calsync.web.settings import WebSettings
@@ -19,6 +22,21 @@ def base_url(host: str, port: int) -> str:
     """The address a person types into a browser or curl for a server on `host`:`port`."""
     shown_host = f"[{host}]" if ":" in host else host
     return f"http://{shown_host}:{port}"
+
+
+def migrate_or_exit(url: str) -> str:
+    """Bring the database at `url` up to date; on a connection problem, say so and exit 1."""
+    try:
+        return upgrade_database(url)
+    except OperationalError as error:
+        shown = make_url(url).render_as_string(hide_password=True)
+        reason = str(error.orig or error).strip().splitlines()[0]
+        typer.echo(
+            f"Error: cannot open the database {shown}: {reason}\n"
+            f"Check {DATABASE_URL_VARIABLE} (or unset it to use the SQLite file).",
+            err=True,
+        )
+        raise typer.Exit(code=1) from None
 
 
 def run_server(settings: WebSettings, host: str, port: int) -> None:
@@ -41,7 +59,7 @@ def serve(
     SQLite file calsync.sqlite3 in CALSYNC_DATA_DIR (default: the current directory).
     """
     settings = WebSettings.from_environment()
-    revision = upgrade_database(settings.database_url)
+    revision = migrate_or_exit(settings.database_url)
     url = base_url(host, port)
     typer.echo(f"Database is at migration {revision}.")
     typer.echo(f"CalSync is serving on {url}/ (API docs: {url}/api/v1/docs). Press Ctrl+C to stop.")
