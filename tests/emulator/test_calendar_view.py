@@ -252,3 +252,29 @@ async def test_numbered_and_no_end_ranges(emulator_client: httpx.AsyncClient) ->
         "2030-10-31",
         "2030-12-31",
     ]
+
+
+async def test_a_series_edit_reaches_edited_occurrences_except_their_own_changes(
+    emulator_client: httpx.AsyncClient, emulator_app: Any
+) -> None:
+    master = (await emulator_client.post(EVENTS, json=weekly_standup())).json()
+    occurrences = await view(emulator_client, "2024-09-01T00:00:00", "2024-10-01T00:00:00")
+    await emulator_client.patch(f"{EVENTS}/{occurrences[0]['id']}", json={"subject": "Kick-off"})
+    await emulator_client.patch(
+        f"{EVENTS}/{occurrences[1]['id']}", json={"location": {"displayName": "Room 7"}}
+    )
+    heard: list[Any] = []
+    emulator_app.state.emulator.store.add_listener(heard.append)
+    await emulator_client.patch(
+        f"{EVENTS}/{master['id']}", json={"subject": "Daily sync", "importance": "high"}
+    )
+    found = await view(emulator_client, "2024-09-01T00:00:00", "2024-10-01T00:00:00")
+    assert [(e["type"], e["subject"], e["importance"]) for e in found[:3]] == [
+        ("exception", "Kick-off", "high"),
+        ("exception", "Daily sync", "high"),
+        ("occurrence", "Daily sync", "high"),
+    ]
+    assert found[1]["location"]["displayName"] == "Room 7"
+    assert sorted(n.event_id for n in heard) == sorted(
+        [master["id"], occurrences[0]["id"], occurrences[1]["id"]]
+    )

@@ -194,15 +194,41 @@ class MailboxCalendar:
             if entry.type in ("occurrence", "exception"):
                 return self._save_slot(mailbox, entry, data)
             item = entry.item
+            reshaped = item.kind == "seriesMaster" and _reshaped(before, data)
             if item.kind == "seriesMaster":
                 self.store.record_series_version(copy.deepcopy(item))
-                if _reshaped(before, data):
+                if reshaped:
                     discard_exceptions(self.store, item.key)
             item.data = data
             _set_span(item)
             self.store.save_item(item, "updated")
+            if item.kind == "seriesMaster" and not reshaped:
+                self._carry_to_exceptions(item, before, data)
             self.post.organizer_saved(mailbox, item, before)
         return entry_for_item(item)
+
+    def _carry_to_exceptions(
+        self, master: StoredItem, before: dict[str, Any], after: dict[str, Any]
+    ) -> None:
+        """A series edit reaches its edited occurrences too, each as its own change (GRAPH.md
+        §1.2: one notice for the series plus one per edited instance). A field the occurrence
+        changed on its own keeps the occurrence's value."""
+        changed = [
+            name
+            for name in after
+            if name not in _SLOT_OWN_FIELDS and before.get(name) != after.get(name)
+        ]
+        if not changed:
+            return
+        for slot in self.store.exceptions_of(master.key, include_deleted=False):
+            data = copy.deepcopy(slot.data)
+            for name in changed:
+                if data.get(name) == before.get(name):
+                    data[name] = copy.deepcopy(after[name])
+            data["changeKey"] = new_change_key()
+            data["lastModifiedDateTime"] = after["lastModifiedDateTime"]
+            slot.data = data
+            self.store.save_item(slot, "updated")
 
     def _save_slot(
         self, mailbox: Mailbox, entry: CalendarEntry, data: dict[str, Any]
@@ -341,6 +367,21 @@ class MailboxCalendar:
         if entry.type != "seriesMaster":
             raise invalid_request("instances is only available on a series master.")
         return entry.item
+
+
+_SLOT_OWN_FIELDS = frozenset(
+    {
+        "start",
+        "end",
+        "recurrence",
+        "isAllDay",
+        "changeKey",
+        "lastModifiedDateTime",
+        "createdDateTime",
+        "originalStartTimeZone",
+        "originalEndTimeZone",
+    }
+)
 
 
 def _reshaped(before: dict[str, Any], after: dict[str, Any]) -> bool:
