@@ -18,7 +18,8 @@ from calsync.crm.database import (
     create_session_factory,
     database_url,
 )
-from calsync.web.passwords import PasswordError, hash_password, user_with_email
+from calsync.web import passwords
+from calsync.web.passwords import PasswordError, user_with_email
 
 app = typer.Typer(help="Manage staff users' web sign-in.", no_args_is_help=True)
 
@@ -42,11 +43,6 @@ def set_password(
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
-    try:
-        password_hash = hash_password(password)
-    except PasswordError as refused:
-        typer.echo(f"Password not changed: the password {refused.message}.", err=True)
-        raise typer.Exit(code=2) from None
     engine = create_database_engine(url or database_url())
     try:
         with create_session_factory(engine)() as session:
@@ -54,7 +50,11 @@ def set_password(
             if user is None:
                 typer.echo(f"Password not changed: no staff user has the email {email}.", err=True)
                 raise typer.Exit(code=1)
-            user.password_hash = password_hash
+            try:
+                passwords.set_password(session, user.id, password)
+            except PasswordError as refused:
+                typer.echo(f"Password not changed: the password {refused.message}.", err=True)
+                raise typer.Exit(code=2) from None
             session.commit()
             typer.echo(f"Password set for {user.name} <{user.email}>.")
     finally:

@@ -11,10 +11,10 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calsync.crm.models import User
+from calsync.crm.services.users import UserChanges, find_user_by_email, update_user
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -68,8 +68,15 @@ def decoy_hash() -> str:
 
 
 def user_with_email(session: Session, email: str) -> User | None:
-    """The staff user whose mailbox is `email`, compared as the CRM stores it (trimmed, lower)."""
-    normalized = email.strip().lower()
-    if not normalized:
+    """The staff user whose mailbox is `email` (the CRM's comparison: trimmed, any case)."""
+    if not email.strip():
         return None
-    return session.scalars(select(User).where(User.email_normalized == normalized)).first()
+    return find_user_by_email(session, email)
+
+
+def set_password(session: Session, user_id: int, password: str) -> User:
+    """Give a staff user a new web password (checked, then stored as a hash; caller commits).
+
+    Every browser session signed in with the old password ends (see calsync.web.sessions).
+    """
+    return update_user(session, user_id, UserChanges(password_hash=hash_password(password)))
