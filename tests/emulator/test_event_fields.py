@@ -267,3 +267,34 @@ async def test_location_replaces_locations_and_body_type_preference(
         f"{EVENTS}/{created['id']}", headers={"Prefer": 'outlook.body-content-type="text"'}
     )
     assert text.json()["body"] == {"contentType": "text", "content": "Bold plan"}
+
+
+async def test_an_all_day_series_expands_into_whole_days(
+    emulator_client: httpx.AsyncClient,
+) -> None:
+    created = await emulator_client.post(
+        EVENTS,
+        json=timed(
+            "2024-03-29T00:00:00",
+            "2024-03-30T00:00:00",
+            "W. Europe Standard Time",
+            isAllDay=True,
+            recurrence={
+                "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["friday"]},
+                "range": {"type": "numbered", "startDate": "2024-03-29", "numberOfOccurrences": 2},
+            },
+        ),
+    )
+    assert created.status_code == 201, created.text
+    found = (
+        await emulator_client.get(
+            f"/users/{ADELE}/calendarView",
+            params={"startDateTime": "2024-03-01T00:00:00", "endDateTime": "2024-05-01T00:00:00"},
+        )
+    ).json()
+    assert [
+        (e["start"]["dateTime"], e["end"]["dateTime"], e["isAllDay"]) for e in found["value"]
+    ] == [
+        ("2024-03-29T00:00:00.0000000", "2024-03-30T00:00:00.0000000", True),
+        ("2024-04-05T00:00:00.0000000", "2024-04-06T00:00:00.0000000", True),
+    ]
