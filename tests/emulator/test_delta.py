@@ -276,3 +276,34 @@ async def test_delta_items_follow_prefer_timezone_and_immutable_ids(
         "timeZone": "Eastern Standard Time",
     }
     assert item["id"].startswith("AAkALg")
+
+
+async def test_a_delta_link_survives_a_restart_on_the_same_state_file(tmp_path: Any) -> None:
+    from calsync.emulator.app import create_app
+    from tests.fixtures.emulator import make_emulator_config, token_form
+
+    config = make_emulator_config(state_path=tmp_path / "state.sqlite")
+
+    async def client_for(app: Starlette) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=config.public_base_url) as c:
+            token = (
+                await c.post(f"/{config.tenant}/oauth2/v2.0/token", data=token_form(config))
+            ).json()["access_token"]
+        return httpx.AsyncClient(
+            transport=transport,
+            base_url=config.public_base_url + "/v1.0",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    first_app = create_app(config)
+    async with await client_for(first_app) as client:
+        await client.post(EVENTS, json=meeting("Before restart", "2024-06-10"))
+        first = await run_round(client, DELTA, WINDOW)
+    first_app.state.emulator.store.close()
+
+    second_app = create_app(config)
+    async with await client_for(second_app) as client:
+        added = (await client.post(EVENTS, json=meeting("After restart", "2024-06-11"))).json()
+        second = await run_round(client, first.delta_link)
+    assert [i["id"] for i in second.items] == [added["id"]]

@@ -201,11 +201,11 @@ class MeetingPost:
             elif changed:
                 self._refresh_copy(existing, item, drop_exceptions=_series_reshaped(before, data))
                 updated.append(mailbox)
-        removed_addresses = {a["emailAddress"]["address"].lower() for a in data["attendees"]}
+        current_addresses = {a["emailAddress"]["address"].lower() for a in data["attendees"]}
         removed = [
             a
             for a in previous_attendees
-            if a["emailAddress"]["address"].lower() not in removed_addresses
+            if a["emailAddress"]["address"].lower() not in current_addresses
         ]
         removed_mailboxes = [c for m_id, c in copies.items() if m_id not in invited_ids]
         for copy_item in removed_mailboxes:
