@@ -146,3 +146,12 @@ def test_changing_the_password_ends_sessions_made_with_the_old_one(
 def test_a_forged_session_cookie_is_not_accepted(client: TestClient, staff_user: User) -> None:
     client.cookies.set(SESSION_COOKIE, '{"uid": 1, "pwd": "x"}.forged.signature')
     assert client.get("/calendar").status_code == 303
+
+
+def test_pages_forbid_framing_and_scripts_from_elsewhere(client: TestClient) -> None:
+    page = client.get("/signin")
+    policy = page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy
+    assert "script-src 'self'" in policy
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["cache-control"] == "no-store"
