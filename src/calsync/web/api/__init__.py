@@ -12,6 +12,7 @@ from calsync.web.api import (
     settings,
     tokens,
     users,
+    workflows,
 )
 from calsync.web.api.schemas.errors import error_responses
 from calsync.web.query_parameters import reject_unknown_query_parameters
@@ -30,3 +31,4 @@ api_router.include_router(contact_point_emails.router)
 api_router.include_router(custom_fields.router)
 api_router.include_router(events.router)
 api_router.include_router(settings.router)
+api_router.include_router(workflows.router)
