@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session
 from calsync.crm.models import Event, Individual, Origin, User
 from calsync.crm.services.event_input import AttendeeInput, EventInput
 from calsync.crm.services.event_sync_state import (
+    mark_sync_error,
     record_invitation_sent,
     set_m365_recurrence_summary,
 )
 from calsync.crm.services.events import create_event
+from calsync.crm.services.organization import SyncSettingsChanges, update_sync_settings
 from calsync.crm.services.people import IndividualInput, create_individual
 from calsync.crm.services.users import create_user
 from tests.web.pages.conftest import csrf_token, post_form
@@ -303,3 +305,37 @@ def test_an_administrator_opens_any_calendars_event(
     page = signed_in_admin.get(f"/events/{event.id}")
     assert page.status_code == 200
     assert "Portfolio call" in page.text
+
+
+def test_sync_status_shows_only_once_the_add_on_is_enabled(
+    signed_in: TestClient, staff_user: User, db: Session
+) -> None:
+    event = _teams_event(db, staff_user, sent=False)
+    mark_sync_error(db, event.id, "Microsoft 365 refused the attendee list; remove the duplicate")
+    db.commit()
+    hidden = signed_in.get(f"/events/{event.id}")
+    assert 'id="sync-status"' not in hidden.text
+    update_sync_settings(db, SyncSettingsChanges(sync_enabled=True))
+    db.commit()
+    shown = signed_in.get(f"/events/{event.id}")
+    assert '<span class="badge badge-error" id="sync-status">Sync error</span>' in shown.text
+    assert "Microsoft 365 refused the attendee list; remove the duplicate" in shown.text
+
+
+def test_a_crm_series_says_it_is_not_synced_and_why(
+    signed_in: TestClient, staff_user: User, db: Session
+) -> None:
+    series = create_event(
+        db,
+        EventInput(
+            owner_id=staff_user.id,
+            subject="Weekly desk time",
+            start=datetime(2027, 3, 15, 8, 0),
+            end=datetime(2027, 3, 15, 9, 0),
+            recurrence_rule="FREQ=WEEKLY;COUNT=10",
+        ),
+    )
+    db.commit()
+    page = signed_in.get(f"/events/{series.id}")
+    assert "Not synced" in page.text
+    assert "Recurring events created in the CRM are not synced to Microsoft 365" in page.text

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from calsync.crm.matching import RecordKind, match_email
-from calsync.crm.models import Individual, RecordType
+from calsync.crm.models import Individual, RecordType, User
 from calsync.crm.services.contact_point_emails import list_contact_point_emails
 from calsync.crm.services.custom_fields import custom_values, define_custom_field
+from calsync.crm.services.event_input import AttendeeInput, EventInput
+from calsync.crm.services.events import create_event
 from calsync.crm.services.people import (
     ContactInput,
     IndividualInput,
@@ -198,3 +202,22 @@ def test_a_person_that_does_not_exist_gets_a_not_found_page(signed_in: TestClien
     response = signed_in.get("/people/individuals/999999")
     assert response.status_code == 404
     assert "This person does not exist" in response.text
+
+
+def test_a_persons_page_lists_the_events_they_attend(
+    signed_in: TestClient, ada: Individual, staff_user: User, db: Session
+) -> None:
+    create_event(
+        db,
+        EventInput(
+            owner_id=staff_user.id,
+            subject="Pension review",
+            start=datetime(2027, 3, 15, 10, 0),
+            end=datetime(2027, 3, 15, 11, 0),
+            attendees=(AttendeeInput(email="ADA@lovelace.example"),),
+        ),
+    )
+    db.commit()
+    page = signed_in.get(f"/people/individuals/{ada.id}")
+    assert "Pension review" in page.text
+    assert "Mon 15 Mar 2027, 10:00" in page.text
