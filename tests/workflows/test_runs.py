@@ -276,3 +276,29 @@ def test_long_firing_keys_are_shortened_the_same_way_every_time() -> None:
     assert bounded_firing_key(first) != bounded_firing_key(second)
     assert len(bounded_firing_key(first)) == 300
     assert bounded_firing_key("created:individual:7") == "created:individual:7"
+
+
+def test_a_run_announces_its_event_to_the_sync_outbox_and_a_failed_run_announces_nothing(
+    db_session: Session, firm: Firm
+) -> None:
+    from calsync.sync.storage import OutboxEntry, OutboxKind  # installs the outbox listener
+
+    firm.advisor.sync_enabled = True
+    definition = define_workflow(db_session, annual_review())
+    db_session.commit()
+
+    run = run_workflow(db_session, definition, firm.client.id, clock=fixed_clock)
+    entries = db_session.scalars(select(OutboxEntry)).all()
+    assert [(entry.crm_event_id, entry.kind) for entry in entries] == [
+        (run.event_ids[0], OutboxKind.CREATE)
+    ]
+
+    set_custom_value(db_session, RecordType.INDIVIDUAL, firm.client.id, "stage", "x" * 300)
+    db_session.commit()
+    body = annual_review()
+    body["steps"].append(dict(body["steps"][0], subject="Follow-up: {record.custom.stage}"))
+    update_workflow(db_session, definition.id, body)
+    db_session.commit()
+    failed = run_workflow(db_session, definition, firm.client.id, clock=fixed_clock)
+    assert failed.status is RunStatus.FAILED
+    assert len(db_session.scalars(select(OutboxEntry)).all()) == 1
