@@ -231,6 +231,12 @@ def test_the_week_shows_own_events_copies_all_day_events_and_every_occurrence(
         "href", re.compile(r"^/events/\d+$")
     )
     screenshot(page, "calendar-week-with-events")
+    # Keyboard: the first Tab reaches the skip link, and an event opens with Enter.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.locator(".fc-event", has_text="Annual review with Ada").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Annual review with Ada")).to_be_visible()
 
 
 def test_a_refused_drag_puts_the_event_back_and_says_why(
