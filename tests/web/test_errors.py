@@ -52,3 +52,9 @@ def test_even_an_internal_error_answers_in_the_error_shape(api_app: FastAPI) -> 
     with TestClient(api_app, raise_server_exceptions=False) as client:
         response = client.get(f"{API}/broken")
     assert_error(response, 500, "internal_error")
+
+
+def test_outside_the_api_an_unknown_path_keeps_the_plain_answer(api: TestClient) -> None:
+    response = api.get("/no-such-page")
+    assert response.status_code == 404
+    assert "error" not in response.text

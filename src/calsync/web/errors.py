@@ -14,8 +14,9 @@ from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from calsync.crm.errors import (
@@ -64,6 +65,9 @@ def error_response(
         headers=dict(headers or {}),
     )
 
+
+# Every version of the REST API lives below this path; other paths are the web app's pages.
+API_ROOT = "/api/"
 
 # Where a value came from is not part of the field's name for the client: `body.start` is `start`.
 _LOCATION_PREFIXES = frozenset({"body", "query", "path", "header", "cookie"})
@@ -162,9 +166,16 @@ _CODE_BY_HTTP_STATUS = {
 }
 
 
-async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
+def _is_api_request(request: Request) -> bool:
+    return request.url.path.startswith(API_ROOT)
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> Response:
     """Starlette's own errors: unknown path (404), wrong method (405) and the like."""
     assert isinstance(exc, StarletteHTTPException)
+    if not _is_api_request(request):
+        # The web app's pages answer people, not programs: they keep Starlette's plain answer.
+        return await http_exception_handler(request, exc)
     status = exc.status_code
     code = _CODE_BY_HTTP_STATUS.get(status, HTTPStatus(status).phrase.lower().replace(" ", "_"))
     if status == 404:
@@ -206,9 +217,11 @@ async def _on_crm_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(status, exc.code, exc.message, exc.field, headers)
 
 
-async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+async def _on_unexpected_error(request: Request, exc: Exception) -> Response:
     """A bug, not a refusal: still answered in the error shape. Starlette logs the exception and
     re-raises it after this response, so nothing is hidden."""
+    if not _is_api_request(request):
+        return PlainTextResponse("Internal Server Error", status_code=500)
     return error_response(
         500,
         "internal_error",
