@@ -54,7 +54,7 @@ def test_even_an_internal_error_answers_in_the_error_shape(api_app: FastAPI) -> 
     assert_error(response, 500, "internal_error")
 
 
-def test_outside_the_api_an_unknown_path_keeps_the_plain_answer(api: TestClient) -> None:
+def test_outside_the_api_an_unknown_path_keeps_the_default_answer(api: TestClient) -> None:
     response = api.get("/no-such-page")
     assert response.status_code == 404
     assert "error" not in response.text

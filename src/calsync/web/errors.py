@@ -174,7 +174,7 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
     """Starlette's own errors: unknown path (404), wrong method (405) and the like."""
     assert isinstance(exc, StarletteHTTPException)
     if not _is_api_request(request):
-        # The web app's pages answer people, not programs: they keep Starlette's plain answer.
+        # Not the API: the web app's pages keep FastAPI's default answer (or their own handler).
         return await http_exception_handler(request, exc)
     status = exc.status_code
     code = _CODE_BY_HTTP_STATUS.get(status, HTTPStatus(status).phrase.lower().replace(" ", "_"))
