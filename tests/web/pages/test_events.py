@@ -339,3 +339,17 @@ def test_a_crm_series_says_it_is_not_synced_and_why(
     page = signed_in.get(f"/events/{series.id}")
     assert "Not synced" in page.text
     assert "Recurring events created in the CRM are not synced to Microsoft 365" in page.text
+
+
+def test_the_new_event_form_is_prefilled_with_the_selected_slot(signed_in: TestClient) -> None:
+    timed = signed_in.get(
+        "/events/new", params={"start": "2027-03-17T10:00:00", "end": "2027-03-17T11:30:00"}
+    )
+    assert 'name="start_time" type="time" value="10:00"' in timed.text
+    assert 'name="end_time" type="time" value="11:30"' in timed.text
+    days = signed_in.get(
+        "/events/new", params={"start": "2027-03-17", "end": "2027-03-20", "all_day": "1"}
+    )
+    assert 'name="start_date" type="date" value="2027-03-17"' in days.text
+    assert 'name="end_date" type="date" value="2027-03-19"' in days.text  # the last day
+    assert 'name="all_day" type="checkbox" value="on" checked' in days.text

@@ -171,21 +171,20 @@ def _prefill(
         "recurrence_rule": "",
         "add_email": "",
     }
-    try:
-        if is_all_day and start and end:
-            first, after = date.fromisoformat(start[:10]), date.fromisoformat(end[:10])
-            last = max(first, after - timedelta(days=1))
+    if is_all_day:
+        days = _chosen_days(start, end)
+        if days is not None:
+            first, after = days
+            last = max(first, after - timedelta(days=1))  # the form asks for the last day
             values.update(
                 start_date=first.isoformat(), end_date=last.isoformat(), start_time="", end_time=""
             )
             return values
-        if start and end:
-            starts, ends = datetime.fromisoformat(start), datetime.fromisoformat(end)
-        else:
-            raise ValueError("no slot chosen")
-    except ValueError:
-        now = datetime.now(zone).replace(minute=0, second=0, microsecond=0)
-        starts, ends = now + timedelta(hours=1), now + timedelta(hours=2)
+    slot = _chosen_slot(start, end)
+    if slot is None:
+        next_hour = datetime.now(zone).replace(minute=0, second=0, microsecond=0)
+        slot = (next_hour + timedelta(hours=1), next_hour + timedelta(hours=2))
+    starts, ends = slot
     values.update(
         start_date=starts.date().isoformat(),
         start_time=f"{starts:%H:%M}",
@@ -193,6 +192,22 @@ def _prefill(
         end_time=f"{ends:%H:%M}",
     )
     return values
+
+
+def _chosen_days(start: str | None, end: str | None) -> tuple[date, date] | None:
+    """The days the calendar selection covered (end exclusive), if it sent readable ones."""
+    try:
+        return date.fromisoformat((start or "")[:10]), date.fromisoformat((end or "")[:10])
+    except ValueError:
+        return None
+
+
+def _chosen_slot(start: str | None, end: str | None) -> tuple[datetime, datetime] | None:
+    """The wall-clock times the calendar selection covered, if it sent readable ones."""
+    try:
+        return datetime.fromisoformat(start or ""), datetime.fromisoformat(end or "")
+    except ValueError:
+        return None
 
 
 @router.get("/events/new", response_class=HTMLResponse)
