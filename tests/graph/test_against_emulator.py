@@ -22,7 +22,7 @@ from calsync.graph.errors import (
     TokenAcquisitionFailed,
 )
 from calsync.graph.writes import CreateEvent, DeleteEvent, UpdateEvent
-from tests.fixtures.emulator import ADELE
+from tests.fixtures.emulator import ADELE, KIOSK
 
 from .emulator_support import WINDOW_END, WINDOW_START, control, graph, meeting, settings_for
 
@@ -206,3 +206,15 @@ async def test_a_round_survives_an_empty_first_page_and_duplicated_items(
     assert sum(sizes) > 30  # some events came twice
     assert sorted(merged.values()) == sorted(f"Call {n}" for n in range(30))
     assert delta.finished
+
+
+async def test_the_connection_check_reads_the_calendar_and_its_teams_capability(
+    graph: GraphClient,
+) -> None:
+    calendar = await graph.get_calendar(ADELE)
+    assert calendar.owner is not None
+    assert calendar.owner.address == ADELE
+    assert calendar.can_host_teams_meetings
+    assert not (await graph.get_calendar(KIOSK)).can_host_teams_meetings
+    with pytest.raises(NotFound):
+        await graph.get_calendar("nobody@contoso.com")

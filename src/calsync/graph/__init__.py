@@ -32,6 +32,7 @@ from calsync.graph.errors import (
 )
 from calsync.graph.models import (
     Attendee,
+    Calendar,
     DateTimeTimeZone,
     DeltaPage,
     Event,
@@ -45,6 +46,7 @@ from calsync.graph.writes import CancelEvent, CreateEvent, DeleteEvent, UpdateEv
 __all__ = [
     "AccessDenied",
     "Attendee",
+    "Calendar",
     "CancelEvent",
     "CertificateCredential",
     "ConfigurationInvalid",

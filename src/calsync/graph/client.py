@@ -24,7 +24,7 @@ from calsync.graph.batch import BatchItemResult, send_batch
 from calsync.graph.delta import DeltaRound, window_params
 from calsync.graph.drafts import EventDraft
 from calsync.graph.errors import GraphError, InvalidArgument, InvalidResponse, NotFound
-from calsync.graph.models import Event, EventPage, Subscription
+from calsync.graph.models import Calendar, Event, EventPage, Subscription
 from calsync.graph.paging import iterate_pages
 from calsync.graph.settings import GraphSettings
 from calsync.graph.transport import GraphTransport
@@ -93,8 +93,23 @@ class GraphClient:
         if self._own_tokens is not None:
             self._own_tokens.close()
 
-    # ----- reads
-    # -------------------------------------------------------------------------------------------
+    # ----- reads ---------------------------------------------------------------------------------
+
+    async def get_calendar(self, mailbox: str) -> Calendar:
+        """The mailbox's default calendar.
+
+        The cheapest call that proves the credentials, the admin consent and the
+        ApplicationAccessPolicy all let CalSync in; it also says whether Teams meetings are possible.
+        """
+        response = await self.transport.send(
+            "GET", f"{mailbox_path(mailbox)}/calendar", mailbox=mailbox, retry_precondition=True
+        )
+        try:
+            return Calendar.model_validate_json(response.content)
+        except ValueError as exc:
+            raise InvalidResponse(
+                "Graph did not return a calendar", status=response.status_code
+            ) from exc
 
     async def get_event(self, mailbox: str, event_id: str) -> Event:
         """One event by id (occurrences, exceptions and series masters alike)."""
@@ -190,8 +205,7 @@ class GraphClient:
             page_size=self.settings.page_size,
         )
 
-    # ----- writes
-    # ------------------------------------------------------------------------------------------
+    # ----- writes --------------------------------------------------------------------------------
 
     async def create_event(
         self,
@@ -251,8 +265,7 @@ class GraphClient:
         )
         return _event(response)
 
-    # ----- change notifications
-    # ----------------------------------------------------------------------------
+    # ----- change notifications ------------------------------------------------------------------
 
     async def create_subscription(
         self,

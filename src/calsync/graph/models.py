@@ -329,6 +329,23 @@ class ErrorBody(GraphModel):
     error: ErrorDetail
 
 
+class Calendar(GraphModel):
+    """A mailbox's calendar; ``allowed_online_meeting_providers`` says whether it can host Teams
+    meetings."""
+
+    id: str
+    name: str | None = None
+    owner: EmailAddress | None = None
+    can_edit: bool | None = None
+    is_default_calendar: bool | None = None
+    allowed_online_meeting_providers: list[str] = Field(default_factory=list)
+    default_online_meeting_provider: str | None = None
+
+    @property
+    def can_host_teams_meetings(self) -> bool:
+        return "teamsForBusiness" in self.allowed_online_meeting_providers
+
+
 class Subscription(GraphModel):
     """A change-notification subscription (GRAPH.md §8)."""
 
