@@ -99,7 +99,7 @@ class GraphClient:
         """The mailbox's default calendar.
 
         The cheapest call that proves the credentials, the admin consent and the
-        ApplicationAccessPolicy all let CalSync in; it also says whether Teams meetings are possible.
+        ApplicationAccessPolicy all let CalSync in; it also says whether Teams meetings work.
         """
         response = await self.transport.send(
             "GET", f"{mailbox_path(mailbox)}/calendar", mailbox=mailbox, retry_precondition=True
