@@ -3,8 +3,10 @@
 The runner here is the smallest one that follows docs/sync-engine.md: an outbox drained by
 `plan_push` (with crashes between the Graph write and the commit), scheduled pulls through
 `plan_event`, If-Match on every Graph write, `plan_graph_write_result` after each one, and pulled
-changes that never enter the outbox. After a final quiet sync both sides must agree event by event,
-with no event on either side twice. `CALSYNC_CORE_MODEL_EXAMPLES` raises the number of runs.
+changes that never enter the outbox. Two staff mailboxes, with Exchange's behaviour of putting a
+copy of a meeting in each invited staff mailbox, exercise SPEC §6. After a final quiet sync both
+sides agree event by event, no event exists twice, and at every step no one sees a meeting twice on
+their CRM calendar. `CALSYNC_CORE_MODEL_EXAMPLES` raises the number of runs.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from calsync.sync.actions import (
     UpdateInCrm,
     UpdateInGraph,
 )
-from calsync.sync.fields import SYNCED_FIELDS, EventSnapshot
+from calsync.sync.fields import ORGANIZER_FIELDS, SYNCED_FIELDS, EventSnapshot, SyncedAttendee
 from calsync.sync.plan import (
     crm_event_id_from_transaction_id,
     plan_event,
@@ -43,11 +45,15 @@ from calsync.sync.state import (
     EventState,
     GraphDeleted,
     GraphEvent,
+    MeetingContext,
+    Origin,
     SyncLink,
 )
 from tests.sync.strategies import snapshots
 
-MAILBOX = "dana.whitfield@harborwealth.example"
+DANA = "dana.whitfield@harborwealth.example"
+LI = "li.chen@harborwealth.example"
+MAILBOXES = (DANA, LI)
 EDITABLE = tuple(name for name in SYNCED_FIELDS if name != "recurrence")
 single_events = snapshots.map(lambda snapshot: replace(snapshot, recurrence=None))
 
@@ -65,6 +71,7 @@ class SyncCoreModel(RuleBasedStateMachine):
         self.graph: dict[str, GraphEvent] = {}
         self.by_transaction: dict[str, str] = {}
         self.links: dict[str, SyncLink] = {}
+        self.copy_source: dict[str, str | None] = {}
         self.counter = 0
 
     # helpers ---------------------------------------------------------------------------------
@@ -83,6 +90,49 @@ class SyncCoreModel(RuleBasedStateMachine):
         self.graph[graph_id] = written
         return written
 
+    def exchange(self) -> None:
+        """Exchange's part: a copy of each organizer's meeting in every invited staff mailbox.
+
+        A copy follows its organizer's event; its attendees are seen from the attendee's side, and
+        its show-as and private flag belong to the attendee. A copy the attendee deleted comes back
+        only with the organizer's next update.
+        """
+        wanted: dict[str, tuple[GraphEvent, str]] = {}
+        for event in self.graph.values():
+            if event.is_organizer:
+                for address in event.snapshot.attendee_addresses:
+                    if address in MAILBOXES and address != event.mailbox:
+                        wanted[f"{event.graph_id}~{address}"] = (event, address)
+        for graph_id in [g for g, event in self.graph.items() if not event.is_organizer]:
+            if graph_id not in wanted:
+                del self.graph[graph_id]
+        for graph_id in [g for g in self.copy_source if g not in wanted]:
+            del self.copy_source[graph_id]
+        for graph_id, (organizer, address) in wanted.items():
+            if graph_id in self.copy_source and self.copy_source[graph_id] == organizer.change_key:
+                continue
+            attendees = organizer.snapshot.attendees - {SyncedAttendee(address)}
+            snapshot = replace(
+                organizer.snapshot, attendees=attendees | {SyncedAttendee(organizer.mailbox)}
+            )
+            existing = self.graph.get(graph_id)
+            if existing is not None:
+                snapshot = replace(
+                    snapshot,
+                    show_as=existing.snapshot.show_as,
+                    is_private=existing.snapshot.is_private,
+                )
+            self.graph[graph_id] = GraphEvent(
+                graph_id,
+                address,
+                snapshot,
+                change_key=self.new_id("ck"),
+                ical_uid=organizer.ical_uid,
+                is_organizer=False,
+                organizer_address=organizer.mailbox,
+            )
+            self.copy_source[graph_id] = organizer.change_key
+
     def apply(self, plan: EventPlan, link_key: str | None, *, crash: bool = False) -> None:
         """Apply one plan like a runner: Graph writes, then the CRM writes and the link."""
         written: GraphEvent | None = None
@@ -99,6 +149,7 @@ class SyncCoreModel(RuleBasedStateMachine):
                         snapshot=action.snapshot,
                         change_key=self.new_id("ck"),
                         ical_uid=f"uid-{existing}",
+                        organizer_address=action.mailbox,
                         transaction_id=action.transaction_id,
                     )
                     self.by_transaction[action.transaction_id] = existing
@@ -118,6 +169,7 @@ class SyncCoreModel(RuleBasedStateMachine):
                     if action.if_match not in (None, current_event.change_key):
                         raise Aborted
                     del self.graph[action.graph_id]
+        self.exchange()
         if crash:
             return
         for action in plan.actions:
@@ -206,8 +258,8 @@ class SyncCoreModel(RuleBasedStateMachine):
         if not crash:
             self.outbox.pop(0)
 
-    def pull(self, crash_at: int | None = None) -> None:
-        """One scheduled run; `crash_at` kills it after the Graph writes of that many plans."""
+    def pull(self, mailbox: str, crash_at: int | None = None) -> None:
+        """One mailbox's scheduled run; `crash_at` kills it after that many plans' Graph writes."""
         planned = 0
 
         def run(plan: EventPlan, link_key: str | None) -> bool:
@@ -219,7 +271,7 @@ class SyncCoreModel(RuleBasedStateMachine):
             return crash
 
         for crm_id, link in list(self.links.items()):
-            if crm_id not in self.links:
+            if crm_id not in self.links or link.mailbox != mailbox:
                 continue
             crm = self.crm.get(crm_id) or CrmDeleted(crm_id)
             graph = self.graph.get(link.graph_id) or GraphDeleted(link.graph_id)
@@ -227,7 +279,7 @@ class SyncCoreModel(RuleBasedStateMachine):
                 return
         linked = {link.graph_id for link in self.links.values()}
         for graph_id, event in list(self.graph.items()):
-            if graph_id in linked or graph_id not in self.graph:
+            if graph_id in linked or graph_id not in self.graph or event.mailbox != mailbox:
                 continue
             pushed_from = crm_event_id_from_transaction_id(event.transaction_id)
             crm: CrmEvent | CrmDeleted | None = None
@@ -236,8 +288,27 @@ class SyncCoreModel(RuleBasedStateMachine):
                 crm = self.crm[pushed_from]
             elif pushed_from is not None and pushed_from in self.tombstones:
                 crm = CrmDeleted(pushed_from)
-            if run(plan_event(EventState(crm=crm, graph=event)), pushed_from):
+            meeting = None
+            if not event.is_organizer:
+                meeting = MeetingContext(
+                    organizer_mailbox_synced=event.organizer_address in MAILBOXES,
+                    organizer_copy_origin=self.organizer_link_origin(event),
+                )
+            state = EventState(crm=crm, graph=event, meeting=meeting)
+            if run(plan_event(state), pushed_from):
                 return
+
+    def organizer_link_origin(self, copy: GraphEvent) -> Origin | None:
+        for link in self.links.values():
+            if link.is_organizer and link.ical_uid == copy.ical_uid:
+                return link.origin
+        return None
+
+    def meeting_identity(self, event: CrmEvent) -> str:
+        link = self.links.get(event.event_id)
+        if link is not None and link.ical_uid is not None:
+            return link.ical_uid
+        return f"crm:{event.event_id}"
 
     def pick(self, data: st.DataObject, ids: list[str]) -> str:
         return data.draw(st.sampled_from(sorted(ids)))
@@ -249,10 +320,10 @@ class SyncCoreModel(RuleBasedStateMachine):
 
     # rules -----------------------------------------------------------------------------------
 
-    @rule(snapshot=single_events)
-    def create_in_crm(self, snapshot: EventSnapshot) -> None:
+    @rule(snapshot=single_events, owner=st.sampled_from(MAILBOXES))
+    def create_in_crm(self, snapshot: EventSnapshot, owner: str) -> None:
         event_id = self.new_id("evt")
-        self.crm[event_id] = CrmEvent(event_id, 1, MAILBOX, snapshot)
+        self.crm[event_id] = CrmEvent(event_id, 1, owner, snapshot)
         self.outbox.append((self.new_id("outbox"), "create", event_id))
 
     @precondition(lambda self: self.crm)
@@ -272,32 +343,46 @@ class SyncCoreModel(RuleBasedStateMachine):
         self.tombstones.add(event_id)
         self.outbox.append((self.new_id("outbox"), "delete", event_id))
 
-    @rule(snapshot=single_events)
-    def create_in_outlook(self, snapshot: EventSnapshot) -> None:
+    @rule(snapshot=single_events, mailbox=st.sampled_from(MAILBOXES))
+    def create_in_outlook(self, snapshot: EventSnapshot, mailbox: str) -> None:
         graph_id = self.new_id("AAMk")
         self.graph[graph_id] = GraphEvent(
-            graph_id, MAILBOX, snapshot, change_key=self.new_id("ck"), ical_uid=f"uid-{graph_id}"
+            graph_id,
+            mailbox,
+            snapshot,
+            change_key=self.new_id("ck"),
+            ical_uid=f"uid-{graph_id}",
+            organizer_address=mailbox,
         )
+        self.exchange()
 
-    @precondition(lambda self: self.graph)
+    def organized(self) -> list[str]:
+        return [graph_id for graph_id, event in self.graph.items() if event.is_organizer]
+
+    @precondition(lambda self: self.organized())
     @rule(data=st.data())
     def edit_in_outlook(self, data: st.DataObject) -> None:
-        graph_id = self.pick(data, list(self.graph))
+        graph_id = self.pick(data, self.organized())
         self.graph_write(graph_id, self.edit(data, self.graph[graph_id].snapshot), None)
+        self.exchange()
 
-    @precondition(lambda self: self.graph)
+    @precondition(lambda self: self.organized())
     @rule(data=st.data())
     def delete_in_outlook(self, data: st.DataObject) -> None:
-        del self.graph[self.pick(data, list(self.graph))]
+        del self.graph[self.pick(data, self.organized())]
+        self.exchange()
 
     @precondition(lambda self: self.outbox)
     @rule(crash=st.booleans())
     def push(self, crash: bool) -> None:
         self.push_one(crash=crash)
 
-    @rule(crash_at=st.none() | st.integers(min_value=0, max_value=5))
-    def scheduled_pull(self, crash_at: int | None) -> None:
-        self.pull(crash_at)
+    @rule(
+        mailbox=st.sampled_from(MAILBOXES),
+        crash_at=st.none() | st.integers(min_value=0, max_value=5),
+    )
+    def scheduled_pull(self, mailbox: str, crash_at: int | None) -> None:
+        self.pull(mailbox, crash_at)
 
     # checks ----------------------------------------------------------------------------------
 
@@ -306,6 +391,23 @@ class SyncCoreModel(RuleBasedStateMachine):
         graph_ids = [link.graph_id for link in self.links.values()]
         assert len(graph_ids) == len(set(graph_ids))
 
+    @invariant()
+    def no_one_sees_a_meeting_twice(self) -> None:
+        """SPEC §6: own events, plus the CRM's read-only copies of colleagues' meetings."""
+        for person in MAILBOXES:
+            own = [self.meeting_identity(e) for e in self.crm.values() if e.owner_mailbox == person]
+            read_only = [
+                self.meeting_identity(event)
+                for event in self.crm.values()
+                if event.owner_mailbox != person
+                and person in event.snapshot.attendee_addresses
+                and not (
+                    event.origin is Origin.MICROSOFT_365 and self.meeting_identity(event) in own
+                )
+            ]
+            seen = own + read_only
+            assert len(seen) == len(set(seen)), f"{person} sees a meeting twice"
+
     def teardown(self) -> None:
         for _ in range(3):
             while self.outbox:
@@ -313,12 +415,22 @@ class SyncCoreModel(RuleBasedStateMachine):
                 self.push_one(crash=False)
                 if len(self.outbox) == before:
                     self.outbox.pop(0)
-            self.pull()
+            for mailbox in MAILBOXES:
+                self.pull(mailbox)
         assert set(self.links) == set(self.crm), "every CRM event is linked, and only those"
-        assert {link.graph_id for link in self.links.values()} == set(self.graph)
+        invitations_of_crm_meetings = {
+            graph_id
+            for graph_id, event in self.graph.items()
+            if not event.is_organizer and self.organizer_link_origin(event) is Origin.CRM
+        }
+        linked = {link.graph_id for link in self.links.values()}
+        assert linked == set(self.graph) - invitations_of_crm_meetings
         for crm_id, link in self.links.items():
-            assert self.crm[crm_id].snapshot == self.graph[link.graph_id].snapshot
-            assert link.base == self.crm[crm_id].snapshot
+            crm, graph = self.crm[crm_id].snapshot, self.graph[link.graph_id].snapshot
+            assert link.base == graph
+            for name in SYNCED_FIELDS:
+                if link.is_organizer or name not in ORGANIZER_FIELDS:
+                    assert getattr(crm, name) == getattr(graph, name), name
         for crm_id, link in self.links.items():
             quiet = plan_event(
                 EventState(link=link, crm=self.crm[crm_id], graph=self.graph[link.graph_id])
