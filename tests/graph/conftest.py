@@ -5,16 +5,20 @@ would do."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 
+from calsync.emulator.control_client import EmulatorControl
+from calsync.emulator.server import EmulatorServer
 from calsync.graph.client import GraphClient
 from calsync.graph.settings import GraphSettings
 from calsync.graph.transport import GraphTransport
+
+from .emulator_support import settings_for
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 MAILBOX = "ana.advisor@contoso.example"
@@ -143,3 +147,22 @@ def event_json(event_id: str, subject: str = "Annual review", **extra: Any) -> d
     }
     body.update(extra)
     return body
+
+
+# ----- against the TLS emulator ------------------------------------------------------------------
+
+
+@pytest.fixture
+def control(emulator_server: EmulatorServer) -> Iterator[EmulatorControl]:
+    with EmulatorControl(emulator_server.base_url, verify=str(emulator_server.ca_path)) as control:
+        control.reset()
+        yield control
+        control.reset()
+
+
+@pytest.fixture
+async def graph(
+    emulator_server: EmulatorServer, control: EmulatorControl
+) -> AsyncIterator[GraphClient]:
+    async with GraphClient(settings_for(emulator_server)) as client:
+        yield client

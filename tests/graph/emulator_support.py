@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
-from calsync.emulator.control_client import EmulatorControl
 from calsync.emulator.server import EmulatorServer
-from calsync.graph.client import GraphClient
 from calsync.graph.drafts import DraftAttendee, EventDraft
 from calsync.graph.settings import GraphSettings
 from tests.fixtures.emulator import CLIENT_ID, CLIENT_SECRET, TENANT
@@ -35,22 +30,6 @@ def settings_for(server: EmulatorServer, **overrides: Any) -> GraphSettings:
     }
     values.update(overrides)
     return GraphSettings(**values)
-
-
-@pytest.fixture
-def control(emulator_server: EmulatorServer) -> Iterator[EmulatorControl]:
-    with EmulatorControl(emulator_server.base_url, verify=str(emulator_server.ca_path)) as control:
-        control.reset()
-        yield control
-        control.reset()
-
-
-@pytest.fixture
-async def graph(
-    emulator_server: EmulatorServer, control: EmulatorControl
-) -> AsyncIterator[GraphClient]:
-    async with GraphClient(settings_for(emulator_server)) as client:
-        yield client
 
 
 def meeting(

@@ -24,9 +24,7 @@ from calsync.graph.errors import (
 from calsync.graph.writes import CreateEvent, DeleteEvent, UpdateEvent
 from tests.fixtures.emulator import ADELE, KIOSK
 
-from .emulator_support import WINDOW_END, WINDOW_START, control, graph, meeting, settings_for
-
-__all__ = ["control", "graph"]
+from .emulator_support import WINDOW_END, WINDOW_START, meeting, settings_for
 
 
 async def test_create_read_update_delete_round_trip(graph: GraphClient) -> None:

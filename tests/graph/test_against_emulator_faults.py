@@ -15,9 +15,7 @@ from calsync.graph.errors import ResyncRequired, ServiceUnavailable
 from calsync.graph.writes import CreateEvent
 from tests.fixtures.emulator import ADELE, MEGAN
 
-from .emulator_support import WINDOW_END, WINDOW_START, control, graph, meeting, settings_for
-
-__all__ = ["control", "graph"]
+from .emulator_support import WINDOW_END, WINDOW_START, meeting, settings_for
 
 
 async def _subjects(graph: GraphClient, mailbox: str = ADELE) -> list[str | None]:

@@ -21,10 +21,6 @@ from calsync.graph.client import GraphClient
 from calsync.graph.errors import NotFound
 from tests.fixtures.emulator import ADELE
 
-from .emulator_support import control, graph
-
-__all__ = ["control", "graph"]
-
 
 async def _answer_handshake(request: Request) -> Response:
     token = request.query_params.get("validationToken")
