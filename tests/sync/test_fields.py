@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from calsync.sync.errors import InvalidAttendee, InvalidEventData
 from calsync.sync.fields import (
@@ -19,6 +21,7 @@ from calsync.sync.fields import (
     body_text,
     is_private_sensitivity,
     is_teams_meeting,
+    normalize_text,
     online_meeting_fields,
     sensitivity_for,
 )
@@ -253,3 +256,46 @@ def test_the_teams_flag_asks_graph_for_a_teams_meeting_and_never_for_none() -> N
         "onlineMeetingProvider": "teamsForBusiness",
     }
     assert online_meeting_fields(False) == {}
+
+
+# Properties ---------------------------------------------------------------------------------
+
+text_pieces = st.lists(
+    st.sampled_from(
+        [
+            "Agenda",
+            "Microsoft Teams meeting",
+            "_" * 30,
+            "_" * 80,
+            "",
+            "  ",
+            "\r\n",
+            "\n",
+            "\t",
+            "Join: https://teams.microsoft.com/l/x",
+            "<p>",
+            "</p>",
+            "<br>",
+            "&amp;",
+            "&nbsp;",
+            "é",
+        ]
+    ),
+    max_size=20,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=text_pieces)
+def test_normalising_a_normalised_text_changes_nothing(text: str) -> None:
+    once = normalize_text(text)
+    assert normalize_text(once) == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=text_pieces, content_type=st.sampled_from(["html", "HTML", "text", None]))
+def test_a_body_read_back_from_storage_equals_the_body_written(
+    text: str, content_type: str | None
+) -> None:
+    snapshot = review_meeting(body=body_text(text, content_type))
+    assert review_meeting(body=snapshot.body) == snapshot

@@ -6,6 +6,8 @@ from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from calsync.sync.errors import InvalidRecurrence
 from calsync.sync.recurrence import (
@@ -17,6 +19,7 @@ from calsync.sync.recurrence import (
     Weekday,
     WeekIndex,
 )
+from calsync.sync.recurrence_summary import summarize_recurrence
 
 WEEKLY = {
     "pattern": {"type": "weekly", "interval": 2, "daysOfWeek": ["Monday", "Wednesday"]},
@@ -128,3 +131,74 @@ def test_relative_patterns_keep_their_index_and_others_drop_it() -> None:
 def test_a_numbered_range_needs_at_least_one_occurrence() -> None:
     with pytest.raises(InvalidRecurrence):
         RecurrenceRange(RangeType.NUMBERED, date(2027, 1, 4), number_of_occurrences=0)
+
+
+# Properties ---------------------------------------------------------------------------------
+
+patterns = st.one_of(
+    st.builds(RecurrencePattern, st.just(PatternType.DAILY), st.integers(1, 5)),
+    st.builds(
+        RecurrencePattern,
+        st.just(PatternType.WEEKLY),
+        st.integers(1, 5),
+        st.frozensets(st.sampled_from(Weekday), min_size=1),
+        first_day_of_week=st.sampled_from(Weekday),
+    ),
+    st.builds(
+        RecurrencePattern,
+        st.just(PatternType.ABSOLUTE_MONTHLY),
+        st.integers(1, 12),
+        day_of_month=st.integers(1, 31),
+    ),
+    st.builds(
+        RecurrencePattern,
+        st.just(PatternType.RELATIVE_MONTHLY),
+        st.integers(1, 12),
+        st.frozensets(st.sampled_from(Weekday), min_size=1),
+        index=st.sampled_from(WeekIndex),
+    ),
+    st.builds(
+        RecurrencePattern,
+        st.just(PatternType.ABSOLUTE_YEARLY),
+        st.integers(1, 3),
+        day_of_month=st.integers(1, 31),
+        month=st.integers(1, 12),
+    ),
+    st.builds(
+        RecurrencePattern,
+        st.just(PatternType.RELATIVE_YEARLY),
+        st.integers(1, 3),
+        st.frozensets(st.sampled_from(Weekday), min_size=1),
+        month=st.integers(1, 12),
+        index=st.sampled_from(WeekIndex),
+    ),
+)
+ranges = st.one_of(
+    st.builds(RecurrenceRange, st.just(RangeType.NO_END), st.dates()),
+    st.dates(max_value=date(9000, 1, 1)).flatmap(
+        lambda start: st.builds(
+            RecurrenceRange,
+            st.just(RangeType.END_DATE),
+            st.just(start),
+            end_date=st.dates(min_value=start),
+        )
+    ),
+    st.builds(
+        RecurrenceRange,
+        st.just(RangeType.NUMBERED),
+        st.dates(),
+        number_of_occurrences=st.integers(1, 999),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pattern=patterns, range_=ranges)
+def test_every_rule_round_trips_through_graph_json_and_has_a_summary(
+    pattern: RecurrencePattern, range_: RecurrenceRange
+) -> None:
+    rule = Recurrence(pattern, range_)
+    assert Recurrence.from_graph(rule.to_graph()) == rule
+    summary = summarize_recurrence(rule)
+    assert summary[0].isupper()
+    assert "None" not in summary

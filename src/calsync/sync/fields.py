@@ -228,18 +228,23 @@ _TEAMS_BLOCK_MARKER = "microsoft teams"
 
 
 def _without_teams_block(lines: list[str]) -> list[str]:
-    """Drop the "Microsoft Teams meeting" block Exchange appends between two lines of underscores.
+    """Drop every "Microsoft Teams meeting" block Exchange puts after a line of underscores.
 
     The block belongs to the online meeting, not to the description a person wrote; the join URL
-    reaches the CRM through `onlineMeeting.joinUrl` instead (GRAPH.md §4).
+    reaches the CRM through `onlineMeeting.joinUrl` instead (GRAPH.md §4). Removal repeats until
+    no block is left, so normalising an already normalised text never changes it (the stored merge
+    base must read back equal).
     """
-    separators = [index for index, line in enumerate(lines) if _SEPARATOR_LINE.match(line)]
-    for position, opening in enumerate(separators):
-        closing = separators[position + 1] if position + 1 < len(separators) else len(lines) - 1
-        block = " ".join(lines[opening : closing + 1]).lower()
-        if _TEAMS_BLOCK_MARKER in block:
-            return lines[:opening] + lines[closing + 1 :]
-    return lines
+    while True:
+        separators = [index for index, line in enumerate(lines) if _SEPARATOR_LINE.match(line)]
+        for position, opening in enumerate(separators):
+            last = len(lines) - 1
+            closing = separators[position + 1] if position + 1 < len(separators) else last
+            if _TEAMS_BLOCK_MARKER in " ".join(lines[opening : closing + 1]).lower():
+                lines = lines[:opening] + lines[closing + 1 :]
+                break
+        else:
+            return lines
 
 
 def normalize_text(text: str) -> str:
