@@ -1,0 +1,355 @@
+"""Applying the core's CRM-side actions through the CRM services, and saving links.
+
+Every write goes through `calsync.crm.services` (never the tables), with `Origin.MICROSOFT365` /
+`changed_in=Origin.MICROSOFT365`, inside `engine_writes` so that nothing pulled enters the outbox.
+Attendees arriving from Microsoft 365 are matched over all four address sources (SPEC §3) with
+`match_emails`; each matched record keeps the address Graph used, so the next comparison sees the
+same set on both sides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from calsync.crm.matching import match_emails
+from calsync.crm.models import Event, User
+from calsync.crm.models import ShowAs as CrmShowAs
+from calsync.crm.services.event_input import AttendeeInput, EventInput, event_input_of
+from calsync.crm.services.event_sync_state import (
+    mark_synced,
+    record_invitation_sent,
+    set_m365_recurrence_summary,
+)
+from calsync.crm.services.events import create_event, delete_event, update_event
+from calsync.crm.services.users import find_user_by_email
+from calsync.graph.models import Event as GraphModelEvent
+from calsync.sync.actions import (
+    Action,
+    CreateInCrm,
+    DeleteInCrm,
+    MarkNotSynced,
+    SaveLink,
+    SetTeamsJoinUrl,
+    UpdateInCrm,
+)
+from calsync.sync.attendees import (
+    GraphAttendee,
+    RecordKind,
+    RecordRef,
+    crm_attendees_from_graph,
+)
+from calsync.sync.errors import InconsistentSyncState
+from calsync.sync.fields import AllDaySpan, EventSnapshot, ShowAs
+from calsync.sync.runners.convert import (
+    crm_origin,
+    graph_attendees_of,
+    link_origin,
+    organizer_of,
+)
+from calsync.sync.runners.sync_log import RunLog
+from calsync.sync.state import Origin
+from calsync.sync.storage.models import Direction, SyncLinkRecord
+from calsync.sync.storage.snapshots import snapshot_to_json
+
+
+class SkipEvent(Exception):
+    """This event's plan cannot be applied now (e.g. its series is not imported yet); the run goes
+    on with the others and the message goes to the sync log."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class CrmWriter:
+    """Applies CRM actions for one mailbox's run in one session."""
+
+    session: Session
+    mailbox: str
+    log: RunLog
+    now: datetime
+    raw_events: Mapping[str, GraphModelEvent]
+    writes: int = 0
+
+    def owner(self, mailbox: str) -> User:
+        user = find_user_by_email(self.session, mailbox)
+        if user is None:
+            raise SkipEvent(
+                "mailbox_without_user",
+                f"No CRM user has the mailbox {mailbox}; add the user in the CRM to sync it.",
+            )
+        return user
+
+    def apply(self, actions: Sequence[Action], crm_event_id: int | None) -> int | None:
+        """Apply the CRM-side actions in order; return the id of the CRM event the plan is about."""
+        for action in actions:
+            if isinstance(action, CreateInCrm):
+                crm_event_id = self._create(action)
+            elif isinstance(action, UpdateInCrm):
+                self._update(action)
+                crm_event_id = int(action.crm_event_id)
+            elif isinstance(action, DeleteInCrm):
+                delete_event(self.session, int(action.crm_event_id), action.expected_version)
+                self.writes += 1
+                self.log.action(
+                    Direction.MICROSOFT_365_TO_CRM,
+                    "deleted_in_crm",
+                    f"Deleted CRM event {action.crm_event_id}: it was deleted in {self.mailbox}.",
+                    crm_event_id=int(action.crm_event_id),
+                )
+                crm_event_id = None
+            elif isinstance(action, SetTeamsJoinUrl) and action.join_url:
+                event = self.session.get(Event, int(action.crm_event_id))
+                if event is not None and event.is_teams_meeting:
+                    record_invitation_sent(self.session, event.id, self.now, action.join_url)
+                    self.writes += 1
+            elif isinstance(action, MarkNotSynced):
+                self.log.error(action.reason_code, action.message)
+        return crm_event_id
+
+    def _create(self, action: CreateInCrm) -> int:
+        owner = self.owner(action.owner_mailbox)
+        series_event_id = None
+        if action.series_master_graph_id is not None:
+            master = self.session.scalar(
+                select(SyncLinkRecord).where(
+                    SyncLinkRecord.mailbox == self.mailbox,
+                    SyncLinkRecord.graph_id == action.series_master_graph_id,
+                )
+            )
+            if master is None or self.session.get(Event, master.crm_event_id) is None:
+                raise SkipEvent(
+                    "series_not_imported",
+                    f"Occurrence {action.graph_id} waits for its series, which could not be "
+                    "imported in this run; it is retried on the next run.",
+                )
+            series_event_id = master.crm_event_id
+        data = self.event_input(owner, action.snapshot, None, action.graph_id)
+        origin = crm_origin(action.origin)
+        event = create_event(
+            self.session,
+            data,
+            origin=crm_origin(Origin.MICROSOFT_365) if series_event_id else origin,
+            series_event_id=series_event_id,
+            original_start=action.original_start,
+        )
+        self.writes += 1
+        if action.recurrence_summary:
+            set_m365_recurrence_summary(self.session, event.id, action.recurrence_summary)
+        if action.teams_join_url and event.is_teams_meeting:
+            record_invitation_sent(self.session, event.id, self.now, action.teams_join_url)
+        if origin.value == "crm":
+            mark_synced(self.session, event.id)
+        self.log.action(
+            Direction.MICROSOFT_365_TO_CRM,
+            "created_in_crm",
+            f"Created CRM event {event.id} '{event.subject}' from {self.mailbox}.",
+            crm_event_id=event.id,
+            graph_id=action.graph_id,
+        )
+        return event.id
+
+    def _update(self, action: UpdateInCrm) -> None:
+        event = self.session.get(Event, int(action.crm_event_id))
+        if event is None:
+            raise SkipEvent("crm_event_gone", f"CRM event {action.crm_event_id} no longer exists.")
+        owner = self.session.get(User, event.owner_id)
+        if owner is None:
+            raise SkipEvent("crm_owner_gone", f"The owner of CRM event {event.id} is gone.")
+        graph_id = None
+        link = self.session.scalar(
+            select(SyncLinkRecord).where(SyncLinkRecord.crm_event_id == event.id)
+        )
+        if link is not None:
+            graph_id = link.graph_id
+        fields = set(action.fields) - {"recurrence"}
+        if fields:
+            data = self.event_input(owner, action.snapshot, event, graph_id, fields)
+            update_event(
+                self.session,
+                event.id,
+                action.expected_version,
+                data,
+                changed_in=crm_origin(Origin.MICROSOFT_365),
+            )
+            self.writes += 1
+        if action.recurrence_summary:
+            set_m365_recurrence_summary(self.session, event.id, action.recurrence_summary)
+        self.log.action(
+            Direction.MICROSOFT_365_TO_CRM,
+            "updated_in_crm",
+            f"Updated {', '.join(action.fields)} of CRM event {event.id} from {self.mailbox}.",
+            crm_event_id=event.id,
+            graph_id=graph_id,
+        )
+
+    def event_input(
+        self,
+        owner: User,
+        snapshot: EventSnapshot,
+        event: Event | None,
+        graph_id: str | None,
+        fields: set[str] | None = None,
+    ) -> EventInput:
+        """The CRM input writing `fields` of `snapshot` (all of them for a new event)."""
+        base = (
+            event_input_of(event)
+            if event is not None
+            else EventInput(
+                owner_id=owner.id, subject="", start=self.now, end=self.now, time_zone=None
+            )
+        )
+        wanted = (
+            fields
+            if fields is not None
+            else {
+                "subject",
+                "body",
+                "location",
+                "timing",
+                "show_as",
+                "is_private",
+                "is_teams_meeting",
+                "attendees",
+            }
+        )
+        changes: dict[str, object] = {}
+        if "subject" in wanted:
+            changes["subject"] = snapshot.subject or "(no subject)"
+        if "body" in wanted:
+            changes["description"] = snapshot.body
+        if "location" in wanted:
+            changes["location"] = snapshot.location[:255]
+        if "timing" in wanted:
+            timing = snapshot.timing
+            start: datetime | date
+            end: datetime | date
+            if isinstance(timing, AllDaySpan):
+                start, end = timing.first_day, timing.end_day
+                zone = event.time_zone if event is not None else owner.time_zone
+                changes.update(start=start, end=end, time_zone=zone, is_all_day=True)
+            else:
+                changes.update(
+                    start=timing.start,
+                    end=timing.end,
+                    time_zone=timing.time_zone,
+                    is_all_day=False,
+                )
+        if "show_as" in wanted:
+            show_as = snapshot.show_as
+            changes["show_as"] = (
+                CrmShowAs.BUSY if show_as is ShowAs.UNKNOWN else CrmShowAs(show_as.value)
+            )
+        if "is_private" in wanted:
+            changes["is_private"] = snapshot.is_private
+        if "is_teams_meeting" in wanted:
+            changes["is_teams_meeting"] = snapshot.is_teams_meeting
+        if "attendees" in wanted:
+            changes["attendees"] = self._attendee_inputs(snapshot, owner, graph_id)
+        return replace(base, **changes)  # type: ignore[arg-type]
+
+    def _attendee_inputs(
+        self, snapshot: EventSnapshot, owner: User, graph_id: str | None
+    ) -> tuple[AttendeeInput, ...]:
+        raw = self.raw_events.get(graph_id) if graph_id else None
+        graph_attendees: list[GraphAttendee]
+        organizer: str | None
+        if raw is not None:
+            graph_attendees = graph_attendees_of(raw)
+            organizer = organizer_of(raw)
+        else:
+            graph_attendees = [GraphAttendee(a.address) for a in snapshot.attendees]
+            organizer = None
+        wanted = {a.address for a in snapshot.attendees}
+        addresses = {a.address for a in graph_attendees} | ({organizer} if organizer else set())
+        found = match_emails(self.session, addresses)
+        matches = {
+            address: [RecordRef(RecordKind(m.kind.value), str(m.record_id)) for m in records]
+            for address, records in found.items()
+        }
+        attendees = crm_attendees_from_graph(
+            graph_attendees, organizer, matches, owner_mailbox=owner.email
+        )
+        result: list[AttendeeInput] = []
+        for attendee in attendees:
+            if attendee.address not in wanted:
+                continue
+            record = attendee.record
+            response = attendee.response if attendee.response else "none"
+            common = {"email": attendee.address, "response_status": response}
+            if record is None:
+                result.append(AttendeeInput(**common))  # type: ignore[arg-type]
+            elif record.kind is RecordKind.USER:
+                result.append(AttendeeInput(user_id=int(record.record_id), **common))  # type: ignore[arg-type]
+            elif record.kind is RecordKind.INDIVIDUAL:
+                result.append(AttendeeInput(individual_id=int(record.record_id), **common))  # type: ignore[arg-type]
+            else:
+                result.append(AttendeeInput(contact_id=int(record.record_id), **common))  # type: ignore[arg-type]
+        return tuple(result)
+
+
+def save_link(
+    session: Session,
+    save: SaveLink,
+    *,
+    crm_event_id: int,
+    crm_version: int,
+    change_key: str | None,
+) -> SyncLinkRecord:
+    """Write the link (insert or update), replacing any stale link of the same Graph event."""
+    if save.graph_id is None:
+        raise InconsistentSyncState("a link needs the Graph id", field="graph_id")
+    existing = session.scalar(
+        select(SyncLinkRecord).where(SyncLinkRecord.crm_event_id == crm_event_id)
+    )
+    stale = session.scalar(
+        select(SyncLinkRecord).where(
+            SyncLinkRecord.mailbox == save.mailbox, SyncLinkRecord.graph_id == save.graph_id
+        )
+    )
+    if stale is not None and stale is not existing:
+        session.delete(stale)
+        session.flush()
+    record = existing or SyncLinkRecord(crm_event_id=crm_event_id)
+    record.mailbox = save.mailbox
+    record.graph_id = save.graph_id
+    record.ical_uid = save.ical_uid
+    record.etag = save.change_key
+    record.change_key = change_key
+    record.crm_version = crm_version
+    record.origin = link_origin(save.origin)
+    record.is_organizer = save.is_organizer
+    record.event_type = save.event_type.value
+    record.series_master_graph_id = save.series_master_graph_id
+    record.base = snapshot_to_json(save.base)
+    if existing is None:
+        session.add(record)
+    session.flush()
+    return record
+
+
+def forget_link(
+    session: Session, crm_event_id: int | None, graph_id: str | None, mailbox: str
+) -> None:
+    if crm_event_id is not None:
+        record = session.scalar(
+            select(SyncLinkRecord).where(SyncLinkRecord.crm_event_id == crm_event_id)
+        )
+        if record is not None:
+            session.delete(record)
+    if graph_id is not None:
+        record = session.scalar(
+            select(SyncLinkRecord).where(
+                SyncLinkRecord.mailbox == mailbox, SyncLinkRecord.graph_id == graph_id
+            )
+        )
+        if record is not None:
+            session.delete(record)
+    session.flush()
