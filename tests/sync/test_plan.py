@@ -729,3 +729,15 @@ def test_the_write_result_keeps_the_attendee_copys_local_fields_in_the_base() ->
     assert isinstance(plan.link, SaveLink)
     assert plan.link.base.subject == base_with_graph_subject.subject
     assert plan.actions == ()
+
+
+def test_the_read_only_copy_of_a_microsoft_365_meeting_is_not_synced_either() -> None:
+    copy = crm_event(
+        BASE,
+        event_id="evt-1003",
+        owner_mailbox=ASSISTANT,
+        origin=Origin.MICROSOFT_365,
+        internal_copy_of="evt-1001",
+    )
+    assert plan_event(EventState(crm=copy)).writes_nothing
+    assert plan_event(EventState(crm=copy)).notices == ()

@@ -130,7 +130,7 @@ def plan_event(state: EventState) -> EventPlan:
     link, crm, graph = state.link, state.crm, state.graph
     if isinstance(graph, GraphEvent) and graph.is_cancelled:
         graph = GraphDeleted(graph.graph_id)
-    if isinstance(crm, CrmEvent) and crm.internal_copy_of is not None and crm.origin is Origin.CRM:
+    if isinstance(crm, CrmEvent) and crm.internal_copy_of is not None:
         return EventPlan()
     if link is None:
         if isinstance(crm, CrmEvent) and isinstance(graph, GraphEvent):

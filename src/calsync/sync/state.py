@@ -61,7 +61,8 @@ class CrmEvent:
 
     `has_crm_recurrence` marks a series made with the CRM's own recurrence settings, which is never
     synced (SPEC §5). `internal_copy_of` is set on the read-only copy the CRM gives an internal
-    attendee of a CRM-made multi-user event (SPEC §6); such copies are not part of the sync.
+    attendee of a multi-user event (SPEC §6); such copies are never part of the sync (an attendee's
+    own editable version of a Microsoft 365 meeting is an ordinary event, not such a copy).
     """
 
     event_id: str
