@@ -52,6 +52,8 @@ def test_sync_settings_are_saved_including_secret_bytes(db_session: Session) -> 
     ("changes", "field"),
     [
         (SyncSettingsChanges(run_frequency_minutes=0), "run_frequency_minutes"),
+        (SyncSettingsChanges(run_frequency_minutes=7), "run_frequency_minutes"),
+        (SyncSettingsChanges(run_frequency_minutes=True), "run_frequency_minutes"),
         (SyncSettingsChanges(window_past_days=-1), "window_past_days"),
         (SyncSettingsChanges(window_future_days=100_000), "window_future_days"),
         (SyncSettingsChanges(sync_enabled="yes"), "sync_enabled"),  # type: ignore[arg-type]
@@ -64,3 +66,15 @@ def test_bad_settings_are_refused_and_nothing_changes(
         update_sync_settings(db_session, changes)
     assert refused.value.field == field
     assert get_organization(db_session).run_frequency_minutes == 15
+
+
+@pytest.mark.parametrize("minutes", [5, 15, 30, 60, 120, 240, 360, 720, 1440])
+def test_every_offered_run_frequency_is_accepted(db_session: Session, minutes: int) -> None:
+    update_sync_settings(db_session, SyncSettingsChanges(run_frequency_minutes=minutes))
+    assert get_organization(db_session).run_frequency_minutes == minutes
+
+
+def test_an_unoffered_run_frequency_names_the_choices(db_session: Session) -> None:
+    with pytest.raises(InvalidInputError, match="must be one of 5, 15, 30, 60") as refused:
+        update_sync_settings(db_session, SyncSettingsChanges(run_frequency_minutes=45))
+    assert refused.value.field == "run_frequency_minutes"

@@ -17,6 +17,10 @@ from calsync.crm.services.changes import UNCHANGED, Unchanged
 
 ORGANIZATION_ID = 1
 MAX_WINDOW_DAYS = 3650
+# The run frequencies an administrator chooses from (minutes): every 5, 15 or 30 minutes, hourly,
+# every 2, 4, 6 or 12 hours, or daily. A fixed list keeps the scheduler's spread meaningful and the
+# choice readable; an arbitrary 7 or 1439 is refused by name.
+RUN_FREQUENCY_CHOICES = (5, 15, 30, 60, 120, 240, 360, 720, 1440)
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,15 @@ def _check_whole_number(value: object, field: str, minimum: int, maximum: int) -
     return value
 
 
+def _check_run_frequency(value: object, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError("must be a whole number of minutes", field=field)
+    if value not in RUN_FREQUENCY_CHOICES:
+        choices = ", ".join(str(choice) for choice in RUN_FREQUENCY_CHOICES)
+        raise InvalidInputError(f"must be one of {choices} (minutes)", field=field)
+    return value
+
+
 def update_sync_settings(session: Session, changes: SyncSettingsChanges) -> Organization:
     """Apply `changes` to the organisation after checking all of them; returns the organisation."""
     checked: dict[str, object] = {}
@@ -65,7 +78,7 @@ def update_sync_settings(session: Session, changes: SyncSettingsChanges) -> Orga
         if isinstance(value, Unchanged):
             continue
         if setting.name == "run_frequency_minutes":
-            value = _check_whole_number(value, setting.name, 1, 7 * 24 * 60)
+            value = _check_run_frequency(value, setting.name)
         elif setting.name in ("window_past_days", "window_future_days"):
             value = _check_whole_number(value, setting.name, 0, MAX_WINDOW_DAYS)
         elif setting.name == "sync_enabled" and not isinstance(value, bool):
