@@ -19,6 +19,7 @@ from calsync.sync.fields import (
     SyncedAttendee,
     TimedSpan,
     body_text,
+    is_exchange_dn,
     is_private_sensitivity,
     is_teams_meeting,
     normalize_text,
@@ -299,3 +300,14 @@ def test_a_body_read_back_from_storage_equals_the_body_written(
 ) -> None:
     snapshot = review_meeting(body=body_text(text, content_type))
     assert review_meeting(body=snapshot.body) == snapshot
+
+
+def test_an_exchange_x500_address_from_graph_is_kept_not_refused() -> None:
+    dn = (
+        "/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)"
+        "/cn=Recipients/cn=bdc77b18152647a29d28ce1188376dc9-kristina"
+    )
+    attendee = SyncedAttendee(f" {dn} ")
+    assert attendee.address == dn.lower()
+    assert is_exchange_dn(dn)
+    assert not is_exchange_dn("kristina@prosapient.example")

@@ -100,9 +100,22 @@ def online_meeting_fields(is_teams: bool) -> dict[str, object]:
     return {"isOnlineMeeting": True, "onlineMeetingProvider": TEAMS_PROVIDER}
 
 
+def is_exchange_dn(address: str) -> bool:
+    """Whether an address is an Exchange legacyExchangeDN (X500) rather than an SMTP address.
+
+    Graph sometimes reports an organizer or attendee as `/o=ExchangeLabs/ou=…/cn=Recipients/cn=…`
+    (microsoftgraph/msgraph-sdk-java#1479, microsoft-graph-docs#13898). Such a value is kept as an
+    opaque address, so the event still syncs and the attendee is not dropped; it matches no CRM
+    record unless one stores it.
+    """
+    return address.strip().lower().startswith("/o=")
+
+
 def normalize_address(raw: str, *, field_name: str = "attendees") -> str:
     """An address as compared: trimmed and lower-cased (SPEC §3 matches case-insensitively)."""
     address = raw.strip().lower()
+    if is_exchange_dn(address):
+        return address
     if not address or "@" not in address or address.startswith("@") or address.endswith("@"):
         raise InvalidAttendee(f"'{raw}' is not an e-mail address", field=field_name)
     if _WHITESPACE.search(address):
