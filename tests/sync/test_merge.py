@@ -232,3 +232,24 @@ def test_a_refused_crm_change_never_reaches_microsoft_365(
     for name in read_only:
         assert name not in result.write_to_graph
         assert getattr(result.merged, name) == getattr(graph, name)
+
+
+def test_conflicts_describe_values_as_a_person_reads_them() -> None:
+    from datetime import date
+
+    from calsync.sync.fields import AllDaySpan
+    from calsync.sync.merge import describe_value
+
+    assert describe_value(at(14)) == "2027-03-15 14:00–15:00 (America/New_York)"
+    assert describe_value(AllDaySpan(date(2027, 7, 4), date(2027, 7, 5))) == "2027-07-04 all day"
+    assert describe_value(AllDaySpan(date(2027, 7, 4), date(2027, 7, 7))) == (
+        "2027-07-04 to 2027-07-06 all day"
+    )
+    assert describe_value(ShowAs.TENTATIVE) == "tentative"
+    assert describe_value(True) == "yes"
+    assert describe_value(None) == "none"
+    assert (
+        describe_value(BASE.attendees)
+        == "{maria.gonzalez@gmail.example, p.okafor@okafor-cpa.example}"
+    )
+    assert len(describe_value("x" * 500)) == 120

@@ -24,9 +24,13 @@ and §9), every difference is a conflict and Microsoft 365 wins it: the safe rea
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
-from calsync.sync.fields import SYNCED_FIELDS, EventSnapshot
+from calsync.sync.fields import SYNCED_FIELDS, AllDaySpan, EventSnapshot, TimedSpan
+from calsync.sync.recurrence import Recurrence
+from calsync.sync.recurrence_summary import summarize_recurrence
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +171,29 @@ def resolve_deleted_in_outlook(base: EventSnapshot, crm: EventSnapshot) -> Delet
 
 
 def describe_value(value: Any) -> str:
-    """A short, quoted rendering of a snapshot value for the sync log."""
-    text = repr(value) if not isinstance(value, str) else f"'{value}'"
-    if isinstance(value, frozenset):
+    """A short rendering of a snapshot value for the sync log, in the words a person uses."""
+    text: str
+    if value is None:
+        text = "none"
+    elif isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, StrEnum):
+        text = value.value
+    elif isinstance(value, str):
+        text = f"'{value}'"
+    elif isinstance(value, TimedSpan):
+        start, end = value.local_start(), value.local_end()
+        until = end.strftime("%H:%M") if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
+        text = f"{start:%Y-%m-%d %H:%M}–{until} ({value.time_zone})"
+    elif isinstance(value, AllDaySpan):
+        last_day = value.end_day - timedelta(days=1)
+        text = f"{value.first_day.isoformat()} all day"
+        if last_day != value.first_day:
+            text = f"{value.first_day.isoformat()} to {last_day.isoformat()} all day"
+    elif isinstance(value, Recurrence):
+        text = summarize_recurrence(value)
+    elif isinstance(value, frozenset):
         text = "{" + ", ".join(sorted(getattr(item, "address", str(item)) for item in value)) + "}"
+    else:
+        text = repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
