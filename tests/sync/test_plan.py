@@ -741,3 +741,16 @@ def test_the_read_only_copy_of_a_microsoft_365_meeting_is_not_synced_either() ->
     )
     assert plan_event(EventState(crm=copy)).writes_nothing
     assert plan_event(EventState(crm=copy)).notices == ()
+
+
+def test_an_attendee_cannot_make_the_organizers_meeting_a_teams_meeting() -> None:
+    link = link_for(BASE, mailbox=ASSISTANT, is_organizer=False, origin=Origin.MICROSOFT_365)
+    copy = graph_event(BASE, mailbox=ASSISTANT, is_organizer=False)
+    crm = crm_event(review_meeting(is_teams_meeting=True), version=4)
+    plan = plan_event(EventState(link=link, crm=crm, graph=copy))
+    [revert] = plan.actions
+    assert isinstance(revert, UpdateInCrm)
+    assert revert.snapshot.is_teams_meeting is False
+    [notice] = plan.notices
+    assert notice.code is NoticeCode.TEAMS_CHANGE_REFUSED_FOR_ATTENDEE
+    assert ADVISOR in notice.message

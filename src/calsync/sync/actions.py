@@ -145,6 +145,7 @@ class NoticeCode(StrEnum):
     RESTORED_FROM_MICROSOFT_365 = "restored_from_microsoft365"
     RECURRENCE_CHANGE_REFUSED = "recurrence_change_refused"
     TEAMS_CANNOT_BE_SWITCHED_OFF = "teams_cannot_be_switched_off"
+    TEAMS_CHANGE_REFUSED_FOR_ATTENDEE = "teams_change_refused_for_attendee"
     TEAMS_NOT_AVAILABLE = "teams_not_available"
     TEAMS_ADDED_BY_MICROSOFT_365 = "teams_added_by_microsoft365"
     CRM_RECURRENCE_NOT_SYNCED = "crm_recurrence_not_synced"

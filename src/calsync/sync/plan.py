@@ -85,6 +85,10 @@ TEAMS_OFF_REFUSED_MESSAGE = (
     "A Teams meeting cannot be switched off once it exists in Microsoft 365; the Teams Meeting box "
     "was checked again. Cancel the meeting and create a new one to meet without Teams."
 )
+TEAMS_ATTENDEE_REFUSED_MESSAGE = (
+    "Only the organizer ({organizer}) can make this meeting a Teams meeting or not; the change "
+    "made in the CRM was not applied."
+)
 TEAMS_NOT_AVAILABLE_MESSAGE = (
     "Microsoft 365 did not create a Teams meeting: the mailbox {mailbox} cannot host Teams "
     "meetings (no Teams licence, or Teams is not an allowed online meeting provider). The event "
@@ -460,7 +464,7 @@ def _plan_relink(crm: CrmEvent, graph: GraphEvent) -> EventPlan:
 def _plan_merge(link: SyncLink, crm: CrmEvent, graph: GraphEvent) -> EventPlan:
     read_only = set(MICROSOFT_365_OWNED_FIELDS)
     teams_off_refused = link.base.is_teams_meeting and not crm.snapshot.is_teams_meeting
-    if teams_off_refused:
+    if teams_off_refused or not graph.is_organizer:
         read_only.add("is_teams_meeting")
     result = merge_fields(
         link.base, crm.snapshot, graph.snapshot, crm_read_only=frozenset(read_only)
@@ -497,6 +501,17 @@ def _plan_merge(link: SyncLink, crm: CrmEvent, graph: GraphEvent) -> EventPlan:
                     NoticeCode.RECURRENCE_CHANGE_REFUSED,
                     Severity.WARNING,
                     RECURRENCE_REFUSED_MESSAGE,
+                    name,
+                )
+            )
+        elif not graph.is_organizer:
+            notices.append(
+                SyncNotice(
+                    NoticeCode.TEAMS_CHANGE_REFUSED_FOR_ATTENDEE,
+                    Severity.WARNING,
+                    TEAMS_ATTENDEE_REFUSED_MESSAGE.format(
+                        organizer=graph.organizer_address or "the organizer"
+                    ),
                     name,
                 )
             )
