@@ -201,5 +201,12 @@ class World:
             if not event.is_cancelled
         ]
 
+    async def sent_items(self, mailbox: str) -> list[str]:
+        """Subjects of the meeting mail in the mailbox's Sent Items, newest first."""
+        response = await self.outlook.transport.send(
+            "GET", f"/users/{mailbox}/mailFolders/sentitems/messages", mailbox=mailbox
+        )
+        return [message.get("subject", "") for message in response.json()["value"]]
+
     async def outlook_event(self, mailbox: str, graph_id: str) -> GraphModelEvent:
         return await self.outlook.get_event(mailbox, graph_id)
