@@ -1,0 +1,76 @@
+"""Secrets at rest: the tenant's client secret and certificate key are sealed with Fernet.
+
+The key comes from `CALSYNC_ENCRYPTION_KEY` (a Fernet key; several comma-separated keys rotate:
+the first seals, all of them open). Without it, a key is generated once into the data directory
+(`CALSYNC_DATA_DIR`, else the working directory) as `calsync-encryption.key`, readable by its owner
+only (0600), so a fresh installation is protected without a set-up step. Losing the key means
+enabling the sync again with the tenant's secret; the database alone never reveals it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from calsync.crm.database import DATA_DIR_VARIABLE
+from calsync.runtime.errors import EncryptionKeyError
+
+ENCRYPTION_KEY_VARIABLE = "CALSYNC_ENCRYPTION_KEY"
+KEY_FILE_NAME = "calsync-encryption.key"
+
+
+class SecretBox:
+    """Seals and opens the secrets CalSync stores for the organisation."""
+
+    def __init__(self, keys: list[bytes]) -> None:
+        if not keys:
+            raise EncryptionKeyError("no encryption key given", field=ENCRYPTION_KEY_VARIABLE)
+        try:
+            self._fernet = MultiFernet([Fernet(key) for key in keys])
+        except ValueError as error:
+            raise EncryptionKeyError(
+                "must be Fernet keys (32 bytes, url-safe base64), comma-separated; make one with "
+                "`python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'`",
+                field=ENCRYPTION_KEY_VARIABLE,
+            ) from error
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> SecretBox:
+        """The configured key, or the data directory's key file (created on first use)."""
+        env = os.environ if environ is None else environ
+        configured = env.get(ENCRYPTION_KEY_VARIABLE, "").strip()
+        if configured:
+            return cls([part.strip().encode() for part in configured.split(",") if part.strip()])
+        data_dir = Path(env.get(DATA_DIR_VARIABLE, "").strip() or Path.cwd())
+        return cls([key_from_file(data_dir / KEY_FILE_NAME)])
+
+    def seal(self, secret: str) -> bytes:
+        return self._fernet.encrypt(secret.encode())
+
+    def open(self, sealed: bytes) -> str:
+        try:
+            return self._fernet.decrypt(sealed).decode()
+        except InvalidToken as error:
+            raise EncryptionKeyError(
+                "the stored Microsoft 365 credentials cannot be decrypted with this key: restore "
+                "the key they were saved with, or enable the sync again with the tenant's secret",
+                field=ENCRYPTION_KEY_VARIABLE,
+            ) from error
+
+
+def key_from_file(path: Path) -> bytes:
+    """Read the key at `path`, creating it (owner-only) the first time."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first; read theirs
+        else:
+            with os.fdopen(descriptor, "wb") as key_file:
+                key_file.write(Fernet.generate_key())
+    return path.read_bytes().strip()

@@ -1,0 +1,390 @@
+"""`SyncRuntime`: the push worker and scheduler of one process (`calsync serve`, `calsync demo`).
+
+- **Push worker.** Woken by every commit that changed CRM events (`commit_signal`), it drains the
+  outbox at once, so a CRM-created event reaches Microsoft 365 within seconds (SPEC §2). It also
+  drains every `push_poll_seconds`, for changes committed by other processes (CLI, scripts). When a
+  push fails, the runner keeps the entries and shows the error on the event's sync status; the
+  worker retries with exponential backoff (1 s doubling to `max_push_backoff_seconds`), and any new
+  commit retries at once.
+- **Scheduler.** Each synced mailbox is pulled at the organisation's run frequency, at its own
+  offset within the period (`schedule`), at most `max_parallel_runs` at a time, never two runs of
+  one mailbox at once (`locks`). A failed pull waits for the mailbox's next slot; scheduled runs
+  are the safety net for everything else.
+- **Enablement.** Every cycle reads the organisation: while the sync is disabled nothing runs; when
+  the stored connection changes (enabled again with a new secret), a new Graph client is built.
+
+The engine keeps all state in the CRM database, so stopping the runtime at any moment loses
+nothing: the next start (or another process) carries on from the outbox and the delta cursors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from calsync.crm.services.organization import get_organization
+from calsync.graph.client import GraphClient
+from calsync.graph.errors import GraphError
+from calsync.runtime import commit_signal, metrics
+from calsync.runtime.connection import GraphEndpoints, stored_connection
+from calsync.runtime.engine_port import EngineFactory, SyncEngineLike, build_sync_engine
+from calsync.runtime.errors import SyncNotEnabledError, SyncServiceError
+from calsync.runtime.locks import MailboxLocks
+from calsync.runtime.schedule import next_run_at
+from calsync.runtime.secrets import SecretBox
+from calsync.sync.runners.common import Clock, system_clock
+from calsync.sync.storage.models import (
+    DeltaCursor,
+    LogKind,
+    OutboxEntry,
+    RunKind,
+    SyncLogEntry,
+    SyncRun,
+)
+
+logger = logging.getLogger("calsync.runtime")
+
+# A pull that left invitations waiting for their organizer's copy runs again this soon, so the
+# attendee's event does not wait a whole period (the organizer's mailbox is pulled meanwhile).
+DEFERRED_RERUN_DELAY = timedelta(seconds=5)
+
+
+@dataclass
+class _Binding:
+    """The Graph client and engine built from one version of the stored connection."""
+
+    fingerprint: tuple[object, ...]
+    http: httpx.AsyncClient
+    graph: GraphClient
+    engine: SyncEngineLike
+
+
+class SyncRuntime:
+    """Runs the sync for the organisation in this process; `start()` it inside an event loop."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        endpoints: GraphEndpoints,
+        box: SecretBox,
+        engine_factory: EngineFactory = build_sync_engine,
+        clock: Clock = system_clock,
+        tick_seconds: float = 1.0,
+        push_poll_seconds: float = 30.0,
+        max_push_backoff_seconds: float = 300.0,
+        max_parallel_runs: int = 8,
+        graph_overrides: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._endpoints = endpoints
+        self._box = box
+        self._engine_factory = engine_factory
+        # Tuning of the Graph client beyond the stored connection (retry caps in tests, page size).
+        self._graph_overrides = dict(graph_overrides or {})
+        self._clock = clock
+        self._tick_seconds = tick_seconds
+        self._push_poll_seconds = push_poll_seconds
+        self._max_push_backoff_seconds = max_push_backoff_seconds
+        self._parallel_runs = asyncio.Semaphore(max_parallel_runs)
+        self.locks = MailboxLocks()
+        self._binding: _Binding | None = None
+        self._binding_problem: str | None = None
+        self._binding_lock = asyncio.Lock()
+        self._push_lock = asyncio.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._push_wanted = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._running: set[str] = set()
+        self._first_seen: dict[str, datetime] = {}
+        self._last_attempt: dict[str, datetime] = {}
+        self._rerun_at: dict[str, datetime] = {}
+        self._unsubscribe: Any = None
+
+    # ----- life cycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the push worker and the scheduler as tasks of the running loop."""
+        self._loop = asyncio.get_running_loop()
+        self._unsubscribe = commit_signal.subscribe(self.wake_push)
+        self._spawn(self._push_worker(), "calsync-push-worker")
+        self._spawn(self._scheduler(), "calsync-scheduler")
+        logger.info("sync runtime started")
+
+    async def stop(self) -> None:
+        """Stop every task (a run cut short is redone later: the engine's state is in the
+        database) and close the Graph client."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._close_binding()
+        logger.info("sync runtime stopped")
+
+    def wake_push(self) -> None:
+        """Ask the push worker to drain the outbox now; safe to call from any thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(self._push_wanted.set)
+        except RuntimeError:
+            return  # the loop is shutting down; the next start drains the outbox
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coroutine, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # ----- "sync now" ----------------------------------------------------------------------------
+
+    async def sync_now(self, mailbox: str | None = None) -> list[str]:
+        """Pull `mailbox` (or every synced mailbox) now and push what is waiting; returns the
+        mailboxes queued. A mailbox already running is pulled again right after its run."""
+        binding = await self._current_binding()
+        if binding is None:
+            raise SyncNotEnabledError()
+        mailboxes = [mailbox.strip().lower()] if mailbox else binding.engine.synced_mailboxes()
+        for address in mailboxes:
+            self._spawn(self.run_mailbox(address), f"calsync-pull-{address}")
+        self.wake_push()
+        return mailboxes
+
+    # ----- push ----------------------------------------------------------------------------------
+
+    async def _push_worker(self) -> None:
+        backoff = 0.0
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._push_wanted.wait(), timeout=backoff or self._push_poll_seconds
+                )
+            self._push_wanted.clear()
+            try:
+                failed = await self.push_once()
+            except Exception:
+                # The worker must outlive any single failure; the outbox keeps the work.
+                logger.exception("push failed unexpectedly; retrying with backoff")
+                metrics.ERRORS.labels("push").inc()
+                failed = True
+            if failed:
+                backoff = min(max(backoff * 2, 1.0), self._max_push_backoff_seconds)
+                logger.warning("push left failed changes; next attempt in %.0f s", backoff)
+            else:
+                backoff = 0.0
+
+    async def push_once(self) -> bool:
+        """Drain the outbox once (if the sync is enabled); True if some change failed."""
+        binding = await self._current_binding()
+        if binding is None:
+            return False
+        async with self._push_lock:
+            with self._sessions() as session:
+                pending = dict(
+                    session.execute(select(OutboxEntry.id, OutboxEntry.created_at)).tuples().all()
+                )
+            report = await binding.engine.push_pending()
+            with self._sessions() as session:
+                remaining = set(session.scalars(select(OutboxEntry.id)).all())
+        now = self._clock()
+        for entry_id, created_at in pending.items():
+            if entry_id not in remaining:
+                metrics.PUSH_LATENCY.observe(max((now - _aware(created_at)).total_seconds(), 0.0))
+        metrics.OUTBOX_DEPTH.set(len(remaining))
+        metrics.RUNS.labels("push", "failed" if report.failed else "succeeded").inc()
+        metrics.CHANGES.labels("crm_to_microsoft365").inc(report.graph_writes)
+        if report.failed:
+            metrics.ERRORS.labels("push").inc(report.failed)
+        if report.pushed or report.failed:
+            logger.info("push finished", extra={"pushed": report.pushed, "failed": report.failed})
+        return report.failed > 0
+
+    # ----- scheduled pulls -----------------------------------------------------------------------
+
+    async def _scheduler(self) -> None:
+        while True:
+            try:
+                await self.schedule_due_runs()
+            except Exception:
+                logger.exception("the scheduler cycle failed; trying again next tick")
+                metrics.ERRORS.labels("scheduler").inc()
+            await asyncio.sleep(self._tick_seconds)
+
+    async def schedule_due_runs(self) -> list[str]:
+        """Start the pulls that are due now; returns their mailboxes."""
+        binding = await self._current_binding()
+        if binding is None:
+            return []
+        with self._sessions() as session:
+            period = timedelta(minutes=get_organization(session).run_frequency_minutes)
+            last_runs = dict(
+                session.execute(select(DeltaCursor.mailbox, DeltaCursor.last_run_at)).tuples()
+            )
+            session.commit()
+        mailboxes = binding.engine.synced_mailboxes()
+        metrics.SYNCED_MAILBOXES.set(len(mailboxes))
+        now = self._clock()
+        started: list[str] = []
+        for mailbox in mailboxes:
+            if mailbox in self._running:
+                continue
+            first_seen = self._first_seen.setdefault(mailbox, now)
+            last = _latest(last_runs.get(mailbox), self._last_attempt.get(mailbox))
+            due = next_run_at(mailbox, last, period, first_seen)
+            rerun = self._rerun_at.get(mailbox)
+            if rerun is not None:
+                due = min(due, rerun)
+            if now >= due:
+                self._running.add(mailbox)
+                self._spawn(self.run_mailbox(mailbox), f"calsync-pull-{mailbox}")
+                started.append(mailbox)
+        return started
+
+    async def run_mailbox(self, mailbox: str) -> bool:
+        """Pull one mailbox under its lock; True if the run succeeded."""
+        self._running.add(mailbox)
+        try:
+            async with self._parallel_runs, self.locks.hold(mailbox):
+                return await self._pull(mailbox)
+        finally:
+            self._running.discard(mailbox)
+
+    async def _pull(self, mailbox: str) -> bool:
+        self._last_attempt[mailbox] = self._clock()
+        self._rerun_at.pop(mailbox, None)
+        binding = await self._current_binding()
+        if binding is None:
+            return False
+        with self._sessions() as session:
+            last_run_id = session.scalar(select(func.max(SyncRun.id))) or 0
+        try:
+            report = await binding.engine.pull_mailbox(mailbox)
+        except GraphError as error:
+            metrics.RUNS.labels("pull", "failed").inc()
+            metrics.ERRORS.labels("pull").inc()
+            logger.warning(
+                "pull of %s failed: %s",
+                mailbox,
+                error,
+                extra={"mailbox": mailbox, "code": error.code},
+            )
+            return False
+        except Exception:
+            metrics.RUNS.labels("pull", "failed").inc()
+            metrics.ERRORS.labels("pull").inc()
+            logger.exception("pull of %s failed unexpectedly", mailbox, extra={"mailbox": mailbox})
+            return False
+        metrics.RUNS.labels("pull", "succeeded").inc()
+        metrics.CHANGES.labels("microsoft365_to_crm").inc(report.crm_writes)
+        metrics.CHANGES.labels("crm_to_microsoft365").inc(report.graph_writes)
+        if report.errors:
+            metrics.ERRORS.labels("event").inc(report.errors)
+        metrics.CONFLICTS.inc(self._conflicts_since(mailbox, last_run_id))
+        if report.deferred:
+            self._rerun_at[mailbox] = self._clock() + DEFERRED_RERUN_DELAY
+        if report.crm_writes or report.graph_writes:
+            logger.info(
+                "pull of %s finished",
+                mailbox,
+                extra={
+                    "mailbox": mailbox,
+                    "crm_writes": report.crm_writes,
+                    "graph_writes": report.graph_writes,
+                },
+            )
+        return True
+
+    def _conflicts_since(self, mailbox: str, last_run_id: int) -> int:
+        with self._sessions() as session:
+            count = session.scalar(
+                select(func.count())
+                .select_from(SyncLogEntry)
+                .join(SyncRun, SyncRun.id == SyncLogEntry.run_id)
+                .where(
+                    SyncRun.id > last_run_id,
+                    SyncRun.kind == RunKind.PULL,
+                    SyncRun.mailbox == mailbox,
+                    SyncLogEntry.kind == LogKind.CONFLICT,
+                )
+            )
+        return int(count or 0)
+
+    # ----- the Graph client of the stored connection ---------------------------------------------
+
+    async def _current_binding(self) -> _Binding | None:
+        """The engine for the stored connection, or None while the sync is disabled (or its
+        connection cannot be opened, which is logged once)."""
+        async with self._binding_lock:
+            with self._sessions() as session:
+                organization = get_organization(session)
+                session.commit()
+            if not organization.sync_enabled:
+                await self._close_binding()
+                return None
+            fingerprint = (
+                organization.tenant_id,
+                organization.client_id,
+                organization.client_secret_encrypted,
+                organization.certificate_pem,
+                organization.certificate_thumbprint,
+                organization.certificate_private_key_encrypted,
+            )
+            if self._binding is not None and self._binding.fingerprint == fingerprint:
+                return self._binding
+            await self._close_binding()
+            try:
+                connection = stored_connection(organization, self._box)
+                if connection is None:
+                    raise SyncServiceError(
+                        "the sync is enabled but no Microsoft 365 connection is stored; enable "
+                        "it again with the tenant's credentials",
+                        code="connection_missing",
+                    )
+                settings = replace(
+                    connection.graph_settings(self._endpoints), **self._graph_overrides
+                )
+            except SyncServiceError as error:
+                if self._binding_problem != error.message:
+                    logger.error("the sync cannot run: %s", error.message)
+                    self._binding_problem = error.message
+                return None
+            self._binding_problem = None
+            http = httpx.AsyncClient(
+                verify=settings.tls_verification(),
+                timeout=httpx.Timeout(settings.request_timeout_seconds),
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+                event_hooks={"response": [metrics.count_graph_response]},
+            )
+            graph = GraphClient(settings, http=http)
+            engine = self._engine_factory(self._sessions, graph)
+            self._binding = _Binding(fingerprint, http, graph, engine)
+            return self._binding
+
+    async def _close_binding(self) -> None:
+        binding, self._binding = self._binding, None
+        if binding is not None:
+            await binding.graph.aclose()
+            await binding.http.aclose()
+
+
+def _aware(moment: datetime) -> datetime:
+    """Database timestamps are UTC; SQLite gives them back without a zone."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _latest(*moments: datetime | None) -> datetime | None:
+    present = [_aware(moment) for moment in moments if moment is not None]
+    return max(present) if present else None

@@ -1,0 +1,77 @@
+"""A CRM database with four synced staff mailboxes, the session's TLS emulator, and the tenant
+connection an administrator would enter for it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from calsync.emulator.control_client import EmulatorControl
+from calsync.emulator.server import EmulatorServer
+from calsync.graph.client import GraphClient
+from calsync.runtime.connection import GraphEndpoints, TenantConnection
+from calsync.runtime.secrets import SecretBox
+from tests.fixtures.emulator import CLIENT_ID, CLIENT_SECRET, TENANT
+from tests.graph.emulator_support import settings_for
+from tests.sync.runners.world import World
+
+# Fast retries: a test fault fails a push at once instead of after two minutes of retrying.
+FAST_GRAPH = {
+    "max_attempts": 1,
+    "max_retry_seconds": 1.0,
+    "backoff_base_seconds": 0.05,
+    "backoff_max_seconds": 0.2,
+}
+
+
+@pytest.fixture
+def box() -> SecretBox:
+    return SecretBox([Fernet.generate_key()])
+
+
+@pytest.fixture
+def endpoints(emulator_server: EmulatorServer) -> GraphEndpoints:
+    ca_path = emulator_server.ca_path
+    assert isinstance(ca_path, Path)
+    return GraphEndpoints(
+        authority_host=emulator_server.base_url,
+        graph_url=emulator_server.graph_url,
+        ca_bundle=ca_path,
+    )
+
+
+@pytest.fixture
+def connection() -> TenantConnection:
+    return TenantConnection(tenant_id=TENANT, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+
+
+@pytest.fixture
+def control(emulator_server: EmulatorServer) -> Iterator[EmulatorControl]:
+    with EmulatorControl(emulator_server.base_url, verify=str(emulator_server.ca_path)) as control:
+        control.reset()
+        yield control
+        control.reset()
+
+
+@pytest.fixture
+async def world(
+    database_url: str, emulator_server: EmulatorServer, control: EmulatorControl
+) -> AsyncIterator[World]:
+    """Four staff users with sync on; the organisation's sync stays off until a test enables it."""
+    async with (
+        GraphClient(settings_for(emulator_server)) as graph,
+        GraphClient(settings_for(emulator_server)) as outlook,
+    ):
+        world = World(database_url, graph, outlook)
+        from calsync.crm.services.organization import SyncSettingsChanges, update_sync_settings
+
+        with world.sessions() as session:
+            update_sync_settings(session, SyncSettingsChanges(sync_enabled=False))
+            session.commit()
+        try:
+            yield world
+        finally:
+            world.close()
