@@ -96,7 +96,9 @@ def calsync_server(
         engine.dispose()
 
 
-@pytest.fixture(scope="session")
+# Playwright's sync API marks an event loop as running in the main thread while it is started, so
+# it lives per module: pytest-asyncio's tests in other folders need that thread free of loops.
+@pytest.fixture(scope="module")
 def playwright_instance() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
         pytest.fail(
@@ -108,7 +110,7 @@ def playwright_instance() -> Iterator[Playwright]:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     chromium = playwright_instance.chromium.launch(
         executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
