@@ -1,13 +1,17 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tzlocal.windows_tz import tz_win
 
 from calsync.graph.drafts import DraftAttendee, EventDraft
 from calsync.graph.errors import InvalidArgument, InvalidEventDraft
-from calsync.graph.models import Location
+from calsync.graph.models import Event, EventTimes, Location
+from calsync.graph.timezones import windows_zone_name
 from calsync.graph.writes import CreateEvent, DeleteEvent, UpdateEvent, event_path, mailbox_path
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -159,3 +163,42 @@ def test_update_and_delete_are_conditional_on_the_etag() -> None:
     assert update.path == "/users/a@b.example/events/AAMk%2F1%2Bx="
     delete = DeleteEvent("AAMk1", 'W/"abc"').request("a@b.example")
     assert (delete.method, dict(delete.headers)) == ("DELETE", {"If-Match": 'W/"abc"'})
+
+
+_ZONES = sorted(key for key in tz_win if "/" in key and not key.startswith("Etc/"))
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    instant=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2050, 1, 1)),
+    minutes=st.integers(min_value=15, max_value=600),
+    zone_key=st.sampled_from(_ZONES),
+)
+def test_what_a_draft_writes_reads_back_as_the_same_times_in_the_same_zone(
+    instant: datetime, minutes: int, zone_key: str
+) -> None:
+    start = instant.replace(tzinfo=UTC)
+    end = start + timedelta(minutes=minutes)
+    body = EventDraft(start=start, end=end, time_zone=zone_key).to_graph()
+    event = Event.model_validate(
+        {"id": "AAMk1", **body, "originalStartTimeZone": body["start"]["timeZone"]}
+    )
+    times = event.times()
+    # Outlook shows the zone's Windows name; today's wall clock in the caller's zone is kept...
+    assert times.zone.graph_name == windows_zone_name(ZoneInfo(zone_key))
+    if ZoneInfo(zone_key).utcoffset(start) == times.zone.zone.utcoffset(start):
+        assert times.start.replace(tzinfo=None) == start.astimezone(ZoneInfo(zone_key)).replace(
+            tzinfo=None
+        )
+    # ...and the instant always is, except for a wall time that occurs twice (clocks going back),
+    # which Graph's dateTimeTimeZone cannot tell apart either.
+    local = start.astimezone(times.zone.zone)
+    ambiguous = local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
+    if not ambiguous:
+        assert times.start == start
+        assert times.end - times.start == timedelta(minutes=minutes) or _crosses_fold(times)
+
+
+def _crosses_fold(times: EventTimes) -> bool:
+    end = times.end
+    return end.replace(fold=1 - end.fold).utcoffset() != end.utcoffset()

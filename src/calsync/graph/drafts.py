@@ -153,10 +153,14 @@ class EventDraft:
         if self.body is not None:
             body["body"] = self.body.to_graph()
         if self.start is not None and self.end is not None and self.time_zone is not None:
-            zone = resolve_zone(self.time_zone).zone
-            windows = windows_zone_name(zone)
-            body["start"] = {"dateTime": self._wall(self.start, zone), "timeZone": windows}
-            body["end"] = {"dateTime": self._wall(self.end, zone), "timeZone": windows}
+            windows = windows_zone_name(resolve_zone(self.time_zone).zone)
+            # Graph reads the wall time in the Windows zone, whose rules are those of its CLDR
+            # "golden" IANA zone. A few IANA zones share a Windows name but not every past rule
+            # (America/Boise under Mountain Standard Time), so the wall time is computed in the zone
+            # Graph will use: the instant is always kept, the label is Windows' nearest one.
+            graph_zone = resolve_zone(windows).zone
+            body["start"] = {"dateTime": self._wall(self.start, graph_zone), "timeZone": windows}
+            body["end"] = {"dateTime": self._wall(self.end, graph_zone), "timeZone": windows}
             body["isAllDay"] = bool(self.is_all_day)
         if self.location is not None:
             body["location"] = self.location.to_graph()
