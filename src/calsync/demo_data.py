@@ -5,7 +5,7 @@ data): an administrator and three advisors in three time zones, 30 Individuals a
 alternate emails, custom Email fields and Contact Point Emails, and the current week of meetings,
 including an all-day event, an internal meeting with several advisors (which gives each of them a
 read-only copy) and a CRM-native recurring review. It is idempotent: once the firm's administrator
-exists, it adds nothing.
+exists, it adds nothing; and it never mixes the demo firm into a database that has real users.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calsync.crm.models import Contact, FieldType, Individual, RecordType, Role, User
@@ -103,6 +104,10 @@ PARTNERS = (
 )
 
 RISK_PROFILES = ("Conservative", "Moderate", "Balanced", "Growth", "Aggressive")
+
+
+class NotADemoDatabaseError(Exception):
+    """The database already holds someone's real records; the demo firm is not mixed into them."""
 
 
 @dataclass(frozen=True)
@@ -333,6 +338,11 @@ def seed_demo_data(session: Session, today: date) -> DemoSummary:
     existing_admin = find_user_by_email(session, ADMIN_EMAIL)
     if existing_admin is not None:
         return DemoSummary(created=False, admin=existing_admin)
+    if session.scalar(select(User.id).limit(1)) is not None:
+        raise NotADemoDatabaseError(
+            "this database already has users of its own, so the demo firm is not added to it; "
+            "run the demo on an empty database (unset CALSYNC_DATABASE_URL to use data/)"
+        )
     users = [
         create_user(
             session,

@@ -26,6 +26,7 @@ from calsync.crm.models import (
 )
 from calsync.crm.services.api_tokens import resolve_api_token
 from calsync.crm.services.calendar import list_events
+from calsync.crm.services.users import create_user
 from calsync.demo_data import ADMIN_EMAIL, seed_demo_data
 
 
@@ -112,3 +113,16 @@ def test_demo_help_says_what_it_seeds_and_where() -> None:
     assert result.exit_code == 0
     for expected in ("CALSYNC_DATABASE_URL", "data/calsync.sqlite3", "--port", "--seed-only"):
         assert expected in result.output
+
+
+def test_the_demo_firm_is_never_mixed_into_a_database_with_real_users(
+    database_url: str, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_user(session, name="Ana Real", email="ana@realfirm.example", time_zone="UTC")
+    session.commit()
+    before = _row_counts(session)
+    monkeypatch.setenv("CALSYNC_DATABASE_URL", database_url)
+    result = CliRunner().invoke(app, ["demo", "--seed-only"])
+    assert result.exit_code == 1
+    assert "already has users" in result.stderr
+    assert _row_counts(session) == before

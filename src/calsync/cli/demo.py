@@ -23,7 +23,7 @@ from calsync.crm.database import (
     database_url,
 )
 from calsync.crm.services.api_tokens import create_api_token, list_api_tokens, revoke_api_token
-from calsync.demo_data import DemoSummary, seed_demo_data
+from calsync.demo_data import DemoSummary, NotADemoDatabaseError, seed_demo_data
 from calsync.web.settings import WebSettings
 
 DEMO_DATA_DIR = Path("data")
@@ -104,7 +104,11 @@ def demo(
     week of meetings) the first time only; each run issues the admin a new API token.
     """
     url = demo_database_url()
-    summary, token = prepare_demo(url, date.today())
+    try:
+        summary, token = prepare_demo(url, date.today())
+    except NotADemoDatabaseError as refused:
+        typer.echo(f"Error: {refused}", err=True)
+        raise typer.Exit(code=1) from None
     server = base_url(host, port)
     typer.echo(welcome_text(summary, url, server, token))
     if seed_only:
