@@ -17,7 +17,6 @@ from calsync.crm.services.custom_fields import define_custom_field, set_custom_v
 from calsync.crm.services.people import IndividualInput, create_individual
 from calsync.web import WebSettings, create_app
 from calsync.web.api import API_PREFIX
-from calsync.web.api import workflows as workflows_api
 from calsync.workflows.triggers import install_workflow_triggers
 from tests.web.conftest import Caller, assert_error, make_caller
 from tests.workflows.conftest import annual_review
@@ -28,9 +27,7 @@ CHICAGO = ZoneInfo("America/Chicago")
 @pytest.fixture
 def app(database_url: str) -> Iterator[FastAPI]:
     app = create_app(WebSettings(database_url=database_url))
-    mounted = {getattr(route, "path", "") for route in app.routes}
-    if f"{API_PREFIX}/workflows" not in mounted:
-        app.include_router(workflows_api.router, prefix=API_PREFIX)
+    # Until `create_app` installs it (idempotent, so installing here as well is harmless).
     install_workflow_triggers(app.state.session_factory)
     yield app
     app.state.engine.dispose()
