@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from calsync.crm.services.organization import SyncSettingsChanges, update_sync_settings
 from calsync.emulator.control_client import EmulatorControl
 from calsync.emulator.server import EmulatorServer
 from calsync.graph.client import GraphClient
@@ -66,8 +67,6 @@ async def world(
         GraphClient(settings_for(emulator_server)) as outlook,
     ):
         world = World(database_url, graph, outlook)
-        from calsync.crm.services.organization import SyncSettingsChanges, update_sync_settings
-
         with world.sessions() as session:
             update_sync_settings(session, SyncSettingsChanges(sync_enabled=False))
             session.commit()

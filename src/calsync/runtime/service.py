@@ -193,9 +193,10 @@ class SyncRuntime:
             return False
         async with self._push_lock:
             with self._sessions() as session:
-                pending = dict(
-                    session.execute(select(OutboxEntry.id, OutboxEntry.created_at)).tuples().all()
-                )
+                pending = {
+                    row.id: row.created_at
+                    for row in session.execute(select(OutboxEntry.id, OutboxEntry.created_at))
+                }
             report = await binding.engine.push_pending()
             with self._sessions() as session:
                 remaining = set(session.scalars(select(OutboxEntry.id)).all())
@@ -230,9 +231,10 @@ class SyncRuntime:
             return []
         with self._sessions() as session:
             period = timedelta(minutes=get_organization(session).run_frequency_minutes)
-            last_runs = dict(
-                session.execute(select(DeltaCursor.mailbox, DeltaCursor.last_run_at)).tuples()
-            )
+            last_runs = {
+                row.mailbox: row.last_run_at
+                for row in session.execute(select(DeltaCursor.mailbox, DeltaCursor.last_run_at))
+            }
             session.commit()
         mailboxes = binding.engine.synced_mailboxes()
         metrics.SYNCED_MAILBOXES.set(len(mailboxes))
