@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from calsync.cli import app
 from calsync.crm.database import create_database_engine, create_session_factory
+from calsync.sync.storage import OutboxEntry, OutboxKind
 from calsync.workflows.demo import add_demo_workflows
 from calsync.workflows.store import list_workflows
 from tests.workflows.conftest import Firm, annual_review
@@ -118,3 +120,21 @@ def test_the_demo_workflows_are_valid_and_added_once(database_url: str) -> None:
             assert [w.name for w in list_workflows(session)] == ["Annual review", "Welcome call"]
     finally:
         engine.dispose()
+
+
+def test_a_run_from_the_command_line_is_announced_to_the_sync(
+    cli: CliRunner, tmp_path: Path, firm: Firm, db_session: Session
+) -> None:
+    firm.advisor.sync_enabled = True
+    db_session.commit()
+    review = tmp_path / "review.yaml"
+    review.write_text(REVIEW_YAML)
+    cli.invoke(app, ["workflows", "define", str(review)])
+
+    result = cli.invoke(app, ["workflows", "run", "1", "--record-id", str(firm.client.id)])
+
+    assert result.exit_code == 0, result.output
+    entries = db_session.scalars(select(OutboxEntry)).all()
+    assert [(entry.kind, entry.owner_id) for entry in entries] == [
+        (OutboxKind.CREATE, firm.advisor.id)
+    ]

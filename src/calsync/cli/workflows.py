@@ -23,6 +23,9 @@ import typer
 import yaml
 from sqlalchemy.orm import Session
 
+# Imported for its effect: events created by runs here are announced to the sync's outbox in the
+# run's transaction, so they reach Microsoft 365 like events saved anywhere else.
+import calsync.sync.storage  # noqa: F401
 from calsync.crm.database import create_database_engine, create_session_factory, database_url
 from calsync.crm.migrate import upgrade_database
 from calsync.workflows import store
