@@ -123,7 +123,8 @@ def test_a_private_authority_disables_instance_discovery_and_shares_our_http_cli
     private = settings(
         authority_host="https://127.0.0.1:8443", graph_url="https://127.0.0.1:8443/v1.0"
     )
-    with httpx.Client() as http:
+    with httpx.Client() as raw:
+        http = auth.MsalHttpClient(raw)
         auth._build_application(private, http)
         assert seen["authority"] == "https://127.0.0.1:8443/contoso-tenant"
         assert seen["instance_discovery"] is False

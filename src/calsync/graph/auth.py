@@ -64,10 +64,12 @@ class MsalTokenProvider:
         settings: GraphSettings,
         *,
         clock: Callable[[], float] = time.monotonic,
+        http: httpx.Client | None = None,
     ) -> None:
+        """``http`` replaces the client MSAL talks through (a proxy set-up, or a test double)."""
         self._settings = settings
         self._clock = clock
-        self._http = httpx.Client(
+        self._http = http or httpx.Client(
             verify=settings.tls_verification(), timeout=settings.request_timeout_seconds
         )
         # Built on first use, in the worker thread: MSAL fetches the authority's metadata when
@@ -132,7 +134,7 @@ class MsalTokenProvider:
 
     def _acquire_blocking(self) -> dict[str, Any]:
         if self._app is None:
-            self._app = _build_application(self._settings, self._http)
+            self._app = _build_application(self._settings, MsalHttpClient(self._http))
         result: dict[str, Any] = self._app.acquire_token_for_client(scopes=[self._settings.scope])
         return result
 
@@ -145,7 +147,45 @@ class MsalTokenProvider:
                 cache.remove_at(entry)
 
 
-def _build_application(settings: GraphSettings, http_client: httpx.Client) -> Any:
+class MsalHttpClient:
+    """The requests-like ``get``/``post`` MSAL calls, over an ``httpx.Client``.
+
+    MSAL hands some form values over as bytes (the signed client assertion of a certificate
+    credential); ``requests`` encodes bytes as they are, httpx would write ``b'…'``, so values are
+    decoded here before the form is encoded. MSAL's own timeout is not used: the ``httpx.Client``
+    carries ``request_timeout_seconds``.
+    """
+
+    def __init__(self, http: httpx.Client) -> None:
+        self.http = http
+
+    def get(
+        self,
+        url: str,
+        params: Any = None,
+        headers: Any = None,
+        **_: Any,
+    ) -> httpx.Response:
+        return self.http.get(url, params=params, headers=headers)
+
+    def post(
+        self,
+        url: str,
+        params: Any = None,
+        data: Any = None,
+        headers: Any = None,
+        **_: Any,
+    ) -> httpx.Response:
+        if isinstance(data, dict):
+            form = {k: v.decode() if isinstance(v, bytes) else v for k, v in data.items()}
+            return self.http.post(url, params=params, data=form, headers=headers)
+        return self.http.post(url, params=params, content=data, headers=headers)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _build_application(settings: GraphSettings, http_client: MsalHttpClient) -> Any:
     credential: str | dict[str, str]
     if settings.certificate is not None:
         credential = settings.certificate.to_msal()
