@@ -113,6 +113,10 @@ def test_bad_input_shows_the_error_next_to_the_field(page: Page, staff: StaffMem
     expect(page.get_by_label("End date")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("Subject")).to_have_value("Backwards meeting")
     screenshot(page, "event-error")
+    page.get_by_label("All-day event").check()
+    expect(page.get_by_label("Start time")).to_be_hidden()
+    page.get_by_label("All-day event").uncheck()
+    expect(page.get_by_label("Start time")).to_be_visible()
 
 
 def test_a_copy_is_read_only_with_the_reason(
