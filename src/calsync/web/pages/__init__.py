@@ -17,7 +17,14 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import make_url
 
 from calsync.crm.database import DATA_DIR_VARIABLE
-from calsync.web.pages import calendar, custom_fields, events, people, signin
+from calsync.web.pages import (
+    calendar,
+    contact_point_emails,
+    custom_fields,
+    events,
+    people,
+    signin,
+)
 from calsync.web.pages.rendering import render
 from calsync.web.pages.signed_in import SignInRequired, sign_in_url
 from calsync.web.sessions import (
@@ -33,6 +40,7 @@ pages_router = APIRouter(include_in_schema=False)
 pages_router.include_router(signin.router)
 pages_router.include_router(calendar.router)
 pages_router.include_router(people.router)
+pages_router.include_router(contact_point_emails.router)
 pages_router.include_router(custom_fields.router)
 pages_router.include_router(events.router)
 

@@ -1,5 +1,6 @@
 """People: the firm's Individuals and Contacts, searchable, each with a page to edit their email
-sources (email, alternate email, custom fields, Contact Point Emails) and see their events.
+sources (email, alternate email, custom fields; Contact Point Emails in `contact_point_emails`)
+and see their events.
 
 Every save goes through the CRM's people, custom field and Contact Point Email services, which
 check the values and keep attendee matching up to date; a refused save shows the service's message
@@ -20,7 +21,6 @@ from starlette.datastructures import FormData
 from calsync.crm.errors import CrmError, NotFoundError
 from calsync.crm.models import (
     Contact,
-    ContactPointEmail,
     CustomFieldDefinition,
     Event,
     EventAttendee,
@@ -29,12 +29,7 @@ from calsync.crm.models import (
     RecordType,
     User,
 )
-from calsync.crm.services.contact_point_emails import (
-    add_contact_point_email,
-    delete_contact_point_email,
-    list_contact_point_emails,
-    update_contact_point_email,
-)
+from calsync.crm.services.contact_point_emails import list_contact_point_emails
 from calsync.crm.services.custom_fields import custom_values, list_custom_fields, set_custom_values
 from calsync.crm.services.people import (
     ContactInput,
@@ -122,7 +117,8 @@ def people_list(
     return render(request, "people_list.html", context, user=user)
 
 
-def _kind(path: str) -> PersonKind | None:
+def person_kind(path: str) -> PersonKind | None:
+    """Individuals or Contacts, from the page path ("individuals", "contacts")."""
     return KINDS.get(path)
 
 
@@ -175,7 +171,7 @@ def _events_attended(db: Session, kind: PersonKind, person_id: int) -> list[Even
     return list(db.scalars(statement).unique())
 
 
-def _render_person(
+def render_person(
     request: Request,
     user: User,
     db: Session,
@@ -278,17 +274,17 @@ def _save_person(
 
 @router.get("/people/{kind_path}/new", response_class=HTMLResponse)
 def new_person_page(request: Request, kind_path: str, user: CurrentUser, db: DbSession) -> Response:
-    kind = _kind(kind_path)
+    kind = person_kind(kind_path)
     if kind is None:
         return not_found(request, user, "There is no such list of people.", "/people", "People")
-    return _render_person(request, user, db, kind, None)
+    return render_person(request, user, db, kind, None)
 
 
 @router.post("/people/{kind_path}/new", response_class=HTMLResponse)
 async def create_person(
     request: Request, kind_path: str, user: CurrentUser, db: DbSession
 ) -> Response:
-    kind = _kind(kind_path)
+    kind = person_kind(kind_path)
     form = await read_form(request)
     if kind is None:
         return not_found(request, user, "There is no such list of people.", "/people", "People")
@@ -297,7 +293,7 @@ async def create_person(
     except CrmError as refused:
         db.rollback()
         definitions = list_custom_fields(db, kind.record_type)
-        return _render_person(
+        return render_person(
             request,
             user,
             db,
@@ -312,7 +308,10 @@ async def create_person(
     return RedirectResponse(f"/people/{kind.path}/{person.id}?notice=created", status_code=303)
 
 
-def _load(db: Session, kind: PersonKind | None, person_id: int) -> Individual | Contact | None:
+def load_person(
+    db: Session, kind: PersonKind | None, person_id: int
+) -> Individual | Contact | None:
+    """The person, or None when the kind or the record does not exist."""
     if kind is None:
         return None
     try:
@@ -325,13 +324,13 @@ def _load(db: Session, kind: PersonKind | None, person_id: int) -> Individual | 
 def person_page(
     request: Request, kind_path: str, person_id: int, user: CurrentUser, db: DbSession
 ) -> Response:
-    kind = _kind(kind_path)
-    person = _load(db, kind, person_id)
+    kind = person_kind(kind_path)
+    person = load_person(db, kind, person_id)
     if kind is None or person is None:
         return not_found(
             request, user, "This person does not exist (any more).", "/people", "People"
         )
-    return _render_person(request, user, db, kind, person)
+    return render_person(request, user, db, kind, person)
 
 
 @router.post("/people/{kind_path}/{person_id}", response_class=HTMLResponse)
@@ -339,8 +338,8 @@ async def save_person(
     request: Request, kind_path: str, person_id: int, user: CurrentUser, db: DbSession
 ) -> Response:
     form = await read_form(request)
-    kind = _kind(kind_path)
-    person = _load(db, kind, person_id)
+    kind = person_kind(kind_path)
+    person = load_person(db, kind, person_id)
     if kind is None or person is None:
         return not_found(
             request, user, "This person does not exist (any more).", "/people", "People"
@@ -350,7 +349,7 @@ async def save_person(
     except CrmError as refused:
         db.rollback()
         definitions = list_custom_fields(db, kind.record_type)
-        return _render_person(
+        return render_person(
             request,
             user,
             db,
@@ -363,96 +362,3 @@ async def save_person(
         )
     db.commit()
     return RedirectResponse(f"/people/{kind.path}/{person_id}?notice=saved", status_code=303)
-
-
-def _point_of(db: Session, person: Individual | Contact, point_id: int) -> ContactPointEmail | None:
-    point = db.get(ContactPointEmail, point_id)
-    if point is None:
-        return None
-    owner = point.individual_id if isinstance(person, Individual) else point.contact_id
-    return point if owner == person.id else None
-
-
-@router.post("/people/{kind_path}/{person_id}/contact-point-emails", response_class=HTMLResponse)
-async def add_point(
-    request: Request, kind_path: str, person_id: int, user: CurrentUser, db: DbSession
-) -> Response:
-    form = await read_form(request)
-    kind = _kind(kind_path)
-    person = _load(db, kind, person_id)
-    if kind is None or person is None:
-        return not_found(
-            request, user, "This person does not exist (any more).", "/people", "People"
-        )
-    email, label = text(form, "point_email"), text(form, "point_label")
-    try:
-        add_contact_point_email(db, kind.record_type, person_id, email, label)
-    except CrmError as refused:
-        db.rollback()
-        field = "label" if refused.field == "label" else "email"
-        message = field_message("Label" if field == "label" else "Email", refused.message)
-        return _render_person(
-            request,
-            user,
-            db,
-            kind,
-            person,
-            point_errors={"new": {field: message}},
-            point_form={"email": email, "label": label},
-            status_code=422,
-        )
-    db.commit()
-    return RedirectResponse(
-        f"/people/{kind.path}/{person_id}?notice=saved#contact-point-emails", status_code=303
-    )
-
-
-@router.post(
-    "/people/{kind_path}/{person_id}/contact-point-emails/{point_id}", response_class=HTMLResponse
-)
-async def change_point(
-    request: Request,
-    kind_path: str,
-    person_id: int,
-    point_id: int,
-    user: CurrentUser,
-    db: DbSession,
-) -> Response:
-    form = await read_form(request)
-    kind = _kind(kind_path)
-    person = _load(db, kind, person_id)
-    point = _point_of(db, person, point_id) if person is not None else None
-    if kind is None or person is None or point is None:
-        return not_found(
-            request,
-            user,
-            "This Contact Point Email does not exist (any more).",
-            "/people",
-            "People",
-        )
-    try:
-        if text(form, "action") == "delete":
-            delete_contact_point_email(db, point_id)
-            notice = "deleted"
-        else:
-            update_contact_point_email(
-                db, point_id, text(form, "point_email"), text(form, "point_label")
-            )
-            notice = "saved"
-    except CrmError as refused:
-        db.rollback()
-        field = "label" if refused.field == "label" else "email"
-        message = field_message("Label" if field == "label" else "Email", refused.message)
-        return _render_person(
-            request,
-            user,
-            db,
-            kind,
-            person,
-            point_errors={point_id: {field: message}},
-            status_code=422,
-        )
-    db.commit()
-    return RedirectResponse(
-        f"/people/{kind.path}/{person_id}?notice={notice}#contact-point-emails", status_code=303
-    )
