@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from calsync.crm.errors import (
@@ -217,6 +218,19 @@ async def _on_crm_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(status, exc.code, exc.message, exc.field, headers)
 
 
+async def _on_integrity_error(request: Request, exc: Exception) -> Response:
+    """The services check uniqueness before writing, so a constraint that still fails at commit
+    means a concurrent request saved the same thing first: the client may simply retry."""
+    if not _is_api_request(request):
+        return PlainTextResponse("Conflict", status_code=409)
+    return error_response(
+        409,
+        "concurrent_change",
+        "another request saved a conflicting change at the same moment; nothing of yours was "
+        "saved, reload and try again",
+    )
+
+
 async def _on_unexpected_error(request: Request, exc: Exception) -> Response:
     """A bug, not a refusal: still answered in the error shape. Starlette logs the exception and
     re-raises it after this response, so nothing is hidden."""
@@ -233,6 +247,7 @@ async def _on_unexpected_error(request: Request, exc: Exception) -> Response:
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error the app can produce use the API's error shape."""
     app.add_exception_handler(Exception, _on_unexpected_error)
+    app.add_exception_handler(IntegrityError, _on_integrity_error)
     app.add_exception_handler(CrmError, _on_crm_error)
     app.add_exception_handler(RequestValidationError, _on_request_validation_error)
     app.add_exception_handler(ApiError, _on_api_error)

@@ -221,3 +221,18 @@ def test_a_persons_page_lists_the_events_they_attend(
     page = signed_in.get(f"/people/individuals/{ada.id}")
     assert "Pension review" in page.text
     assert "Mon 15 Mar 2027, 10:00" in page.text
+
+
+def test_a_long_list_of_people_comes_a_page_at_a_time(signed_in: TestClient, db: Session) -> None:
+    for number in range(1, 56):
+        create_contact(db, ContactInput(first_name="Client", last_name=f"Number {number:02d}"))
+    db.commit()
+    first = signed_in.get("/people", params={"q": "client"})
+    assert "55 people matching “client” · page 1 of 2." in first.text
+    assert "Number 50" in first.text
+    assert "Number 51" not in first.text
+    assert 'rel="next" href="/people?q=client&amp;show=all&amp;page=2"' in first.text
+    second = signed_in.get("/people", params={"q": "client", "page": "2"})
+    assert "Number 51" in second.text
+    assert "Number 50" not in second.text
+    assert 'rel="prev"' in second.text

@@ -10,6 +10,7 @@ from calsync.web.api import (
     events,
     people,
     settings,
+    sync,
     tokens,
     users,
     workflows,
@@ -32,3 +33,4 @@ api_router.include_router(custom_fields.router)
 api_router.include_router(events.router)
 api_router.include_router(settings.router)
 api_router.include_router(workflows.router)
+api_router.include_router(sync.router)

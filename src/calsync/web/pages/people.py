@@ -61,6 +61,7 @@ PERSON_LABELS = {
 }
 CUSTOM_PREFIX = "custom."
 EVENTS_SHOWN = 50
+PEOPLE_PER_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,14 @@ def _matches(person: Individual | Contact, words: list[str]) -> bool:
 
 @router.get("/people", response_class=HTMLResponse)
 def people_list(
-    request: Request, user: CurrentUser, db: DbSession, q: str = "", show: str = "all"
+    request: Request,
+    user: CurrentUser,
+    db: DbSession,
+    q: str = "",
+    show: str = "all",
+    page: int = 1,
 ) -> Response:
+    """Individuals and Contacts matching every word of `q`, by name, a page at a time."""
     words = q.lower().split()
     rows: list[PersonRow] = []
     if show in ("all", "individuals"):
@@ -113,7 +120,18 @@ def people_list(
         rows += [PersonRow(KINDS["contacts"], person) for person in list_contacts(db)]
     rows = [row for row in rows if _matches(row.person, words)]
     rows.sort(key=lambda row: (row.person.last_name.lower(), row.person.first_name.lower()))
-    context = {"nav": "people", "rows": rows, "q": q, "show": show if show in KINDS else "all"}
+    pages = max(1, -(-len(rows) // PEOPLE_PER_PAGE))
+    page = min(max(page, 1), pages)
+    shown = rows[(page - 1) * PEOPLE_PER_PAGE : page * PEOPLE_PER_PAGE]
+    context = {
+        "nav": "people",
+        "rows": shown,
+        "total": len(rows),
+        "page": page,
+        "pages": pages,
+        "q": q,
+        "show": show if show in KINDS else "all",
+    }
     return render(request, "people_list.html", context, user=user)
 
 
