@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy.orm import Session
 
 from calsync.crm.models import User
@@ -155,3 +156,35 @@ def test_pages_forbid_framing_and_scripts_from_elsewhere(client: TestClient) -> 
     assert "script-src 'self'" in policy
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["cache-control"] == "no-store"
+
+
+def _try(client: TestClient, email: str, password: str) -> Response:
+    page = client.get("/signin")
+    return client.post(
+        "/signin", data={"email": email, "password": password, "csrf_token": csrf_token(page.text)}
+    )
+
+
+def test_after_five_wrong_passwords_even_the_right_one_waits(
+    client: TestClient, staff_user: User
+) -> None:
+    now = [1000.0]
+    client.app.state.signin_throttle.clock = lambda: now[0]  # type: ignore[attr-defined]
+    for _ in range(5):
+        assert _try(client, staff_user.email, "guess guess guess").status_code == 401
+    refused = _try(client, staff_user.email, STAFF_PASSWORD)
+    assert refused.status_code == 429
+    assert "Too many failed sign-ins. Try again in 15 minutes." in refused.text
+    assert refused.headers["retry-after"] == "900"
+    assert SESSION_COOKIE not in refused.cookies
+    now[0] += 15 * 60
+    assert _try(client, staff_user.email, STAFF_PASSWORD).status_code == 303
+
+
+def test_a_right_password_forgives_earlier_mistakes(client: TestClient, staff_user: User) -> None:
+    for _ in range(4):
+        _try(client, staff_user.email, "guess guess guess")
+    assert _try(client, staff_user.email, STAFF_PASSWORD).status_code == 303
+    for _ in range(4):
+        assert _try(client, staff_user.email, "guess guess guess").status_code == 401
+    assert _try(client, staff_user.email, STAFF_PASSWORD).status_code == 303

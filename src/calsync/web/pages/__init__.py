@@ -27,6 +27,7 @@ from calsync.web.pages import (
 )
 from calsync.web.pages.rendering import render
 from calsync.web.pages.signed_in import SignInRequired, sign_in_url
+from calsync.web.pages.signin_throttle import SignInThrottle
 from calsync.web.sessions import (
     SECRET_KEY_ENV,
     BrowserSessions,
@@ -86,6 +87,7 @@ async def _on_web_session_error(request: Request, exc: Exception) -> Response:
 def install_pages(app: FastAPI, database_url: str) -> None:
     """Add the web app to `app`, signing cookies with `CALSYNC_SECRET_KEY` or the stored key."""
     app.state.browser_sessions = BrowserSessions(_secret_key(database_url))
+    app.state.signin_throttle = SignInThrottle()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(WebSessionError, _on_web_session_error)
     app.include_router(pages_router)

@@ -9,6 +9,7 @@ from calsync.web.database import DbSession
 from calsync.web.pages.forms import read_form, text
 from calsync.web.pages.rendering import browser_sessions, render
 from calsync.web.pages.signed_in import safe_next_path
+from calsync.web.pages.signin_throttle import SignInThrottle
 from calsync.web.passwords import (
     decoy_hash,
     needs_rehash,
@@ -18,6 +19,13 @@ from calsync.web.passwords import (
 )
 
 router = APIRouter()
+
+
+def signin_throttle(request: Request) -> SignInThrottle:
+    """The app's failure counts, attached by `install_pages`."""
+    throttle: SignInThrottle = request.app.state.signin_throttle
+    return throttle
+
 
 WRONG_CREDENTIALS = "The email or password is not right. Check both and try again."
 
@@ -40,14 +48,28 @@ async def signin(request: Request, db: DbSession) -> Response:
         errors["email"] = "Enter your email address."
     if not password:
         errors["password"] = "Enter your password."
+    throttle = signin_throttle(request)
+    address = request.client.host if request.client else "unknown"
+    wait = throttle.retry_after(email, address) if not errors else None
+    if wait is not None:
+        minutes = -(-wait // 60)
+        errors["_form"] = (
+            f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
+        )
+        context = {"email": email, "errors": errors, "next_path": next_path}
+        refusal = render(request, "signin.html", context, status_code=429)
+        refusal.headers["Retry-After"] = str(wait)
+        return refusal
     user = user_with_email(db, email) if not errors else None
     if not errors:
         stored = user.password_hash if user is not None else None
         if not verify_password(stored or decoy_hash(), password) or user is None or not stored:
             errors["password"] = WRONG_CREDENTIALS
+            throttle.record_failure(email, address)
     if errors or user is None or user.password_hash is None:
         context = {"email": email, "errors": errors, "next_path": next_path}
         return render(request, "signin.html", context, status_code=401 if email else 422)
+    throttle.record_success(email, address)
     if needs_rehash(user.password_hash):
         user.password_hash = rehash_password(password)
         db.commit()
