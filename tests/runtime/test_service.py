@@ -234,7 +234,7 @@ async def test_never_two_runs_of_one_mailbox_at_once_even_with_sync_now_on_top(
         engine_factory=lambda _sessions, _graph: engine,
         clock=lambda: moment[0],
         tick_seconds=0.01,
-        max_parallel_runs=4,
+        engine_concurrency=4,
     )
     await runtime.start()
     try:

@@ -7,9 +7,9 @@
   worker retries with exponential backoff (1 s doubling to `max_push_backoff_seconds`), and any new
   commit retries at once.
 - **Scheduler.** Each synced mailbox is pulled at the organisation's run frequency, at its own
-  offset within the period (`schedule`), at most `max_parallel_runs` at a time, never two runs of
-  one mailbox at once (`locks`). A failed pull waits for the mailbox's next slot; scheduled runs
-  are the safety net for everything else.
+  offset within the period (`schedule`), never two runs of one mailbox at once (`locks`), and
+  one engine call at a time per process unless `engine_concurrency` allows more. A failed pull
+  waits for the mailbox's next slot; scheduled runs are the safety net for everything else.
 - **Enablement.** Every cycle reads the organisation: while the sync is disabled nothing runs; when
   the stored connection changes (enabled again with a new secret), a new Graph client is built.
 
@@ -82,7 +82,7 @@ class SyncRuntime:
         tick_seconds: float = 1.0,
         push_poll_seconds: float = 30.0,
         max_push_backoff_seconds: float = 300.0,
-        max_parallel_runs: int = 8,
+        engine_concurrency: int = 1,
         graph_overrides: Mapping[str, Any] | None = None,
     ) -> None:
         self._sessions = sessions
@@ -95,7 +95,11 @@ class SyncRuntime:
         self._tick_seconds = tick_seconds
         self._push_poll_seconds = push_poll_seconds
         self._max_push_backoff_seconds = max_push_backoff_seconds
-        self._parallel_runs = asyncio.Semaphore(max_parallel_runs)
+        # The engine's runners use blocking database sessions inside async code and keep a pull's
+        # transaction open across Graph calls; two of them interleaved on one event loop would wait
+        # on each other's locks while blocking the loop (a deadlock until SQLite's busy timeout).
+        # So by default one engine call runs at a time per process; more processes scale out.
+        self._engine_turns = asyncio.Semaphore(engine_concurrency)
         self.locks = MailboxLocks()
         self._binding: _Binding | None = None
         self._binding_problem: str | None = None
@@ -197,7 +201,8 @@ class SyncRuntime:
                     row.id: row.created_at
                     for row in session.execute(select(OutboxEntry.id, OutboxEntry.created_at))
                 }
-            report = await binding.engine.push_pending()
+            async with self._engine_turns:
+                report = await binding.engine.push_pending()
             with self._sessions() as session:
                 remaining = set(session.scalars(select(OutboxEntry.id)).all())
         now = self._clock()
@@ -259,7 +264,7 @@ class SyncRuntime:
         """Pull one mailbox under its lock; True if the run succeeded."""
         self._running.add(mailbox)
         try:
-            async with self._parallel_runs, self.locks.hold(mailbox):
+            async with self.locks.hold(mailbox), self._engine_turns:
                 return await self._pull(mailbox)
         finally:
             self._running.discard(mailbox)

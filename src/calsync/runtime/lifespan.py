@@ -1,0 +1,53 @@
+"""Run a `SyncRuntime` for as long as the web app runs (`calsync serve`, `calsync demo`).
+
+`install_sync_runtime(app)` wraps the app's lifespan: after the app has started, the push worker and
+scheduler start on uvicorn's event loop and are published as `app.state.sync_runtime` (the API's
+"sync now" uses it); they stop before the app closes its database. The Graph endpoints and the
+secret key are published too (`app.state.graph_endpoints`, `app.state.secret_box`), so enabling
+through the API tests the connection against the same Microsoft 365 the runtime will use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from calsync.runtime.connection import GraphEndpoints
+from calsync.runtime.secrets import SecretBox
+from calsync.runtime.service import SyncRuntime
+
+
+def install_sync_runtime(
+    app: FastAPI,
+    *,
+    endpoints: GraphEndpoints | None = None,
+    box: SecretBox | None = None,
+    **runtime_options: Any,
+) -> None:
+    """Start the sync service with `app`; `runtime_options` go to `SyncRuntime` (tests tune the
+    tick and retry caps)."""
+    app.state.graph_endpoints = endpoints or GraphEndpoints.from_environment()
+    app.state.secret_box = box or SecretBox.from_environment()
+    app_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
+        async with app_lifespan(running):
+            runtime = SyncRuntime(
+                running.state.session_factory,
+                endpoints=running.state.graph_endpoints,
+                box=running.state.secret_box,
+                **runtime_options,
+            )
+            await runtime.start()
+            running.state.sync_runtime = runtime
+            try:
+                yield
+            finally:
+                running.state.sync_runtime = None
+                await runtime.stop()
+
+    app.router.lifespan_context = lifespan
