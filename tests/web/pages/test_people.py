@@ -236,3 +236,9 @@ def test_a_long_list_of_people_comes_a_page_at_a_time(signed_in: TestClient, db:
     assert "Number 51" in second.text
     assert "Number 50" not in second.text
     assert 'rel="prev"' in second.text
+
+
+def test_an_edited_page_number_shows_the_first_page(signed_in: TestClient, ada: Individual) -> None:
+    response = signed_in.get("/people", params={"page": "two"})
+    assert response.status_code == 200
+    assert "Ada Lovelace" in response.text

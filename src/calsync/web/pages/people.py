@@ -109,7 +109,7 @@ def people_list(
     db: DbSession,
     q: str = "",
     show: str = "all",
-    page: int = 1,
+    page: str = "1",
 ) -> Response:
     """Individuals and Contacts matching every word of `q`, by name, a page at a time."""
     words = q.lower().split()
@@ -121,13 +121,14 @@ def people_list(
     rows = [row for row in rows if _matches(row.person, words)]
     rows.sort(key=lambda row: (row.person.last_name.lower(), row.person.first_name.lower()))
     pages = max(1, -(-len(rows) // PEOPLE_PER_PAGE))
-    page = min(max(page, 1), pages)
-    shown = rows[(page - 1) * PEOPLE_PER_PAGE : page * PEOPLE_PER_PAGE]
+    # A page number that is not one (an edited link) shows the first page rather than an error.
+    number = min(max(int(page) if page.isdigit() else 1, 1), pages)
+    shown = rows[(number - 1) * PEOPLE_PER_PAGE : number * PEOPLE_PER_PAGE]
     context = {
         "nav": "people",
         "rows": shown,
         "total": len(rows),
-        "page": page,
+        "page": number,
         "pages": pages,
         "q": q,
         "show": show if show in KINDS else "all",
