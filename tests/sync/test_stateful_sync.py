@@ -19,7 +19,8 @@ read-only copy); no meeting appears twice on anyone's calendar on either side; a
 was lost: the final subject is the latest edit, except where an Outlook edit won a conflict against
 a later CRM edit made before the two were synced (SPEC §2: Microsoft 365 wins).
 
-`make test` runs CALSYNC_STATEFUL_EXAMPLES (default 12) examples of up to 14 steps;
+`make test` runs CALSYNC_STATEFUL_EXAMPLES (default 30) examples of up to CALSYNC_STATEFUL_STEPS
+(default 20) steps, each starting from synced meetings on both sides;
 `CALSYNC_STATEFUL_EXAMPLES=500` runs a long session.
 """
 
@@ -38,7 +39,12 @@ from typing import Any, ClassVar
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import select
 
 from calsync.crm.errors import CrmError
@@ -55,7 +61,8 @@ from tests.graph.emulator_support import settings_for
 from tests.sync.runners.world import World, soon
 
 STAFF = (ADELE, MEGAN, LEE)
-EXAMPLES = int(os.environ.get("CALSYNC_STATEFUL_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("CALSYNC_STATEFUL_EXAMPLES", "30"))
+STEPS = int(os.environ.get("CALSYNC_STATEFUL_STEPS", "20"))
 CRASH_POINTS = (
     "push.before_graph_write",
     "push.after_graph_write",
@@ -126,6 +133,14 @@ class SyncMachine(RuleBasedStateMachine):
     def _key(self) -> str:
         self.counter += 1
         return f"m{self.counter}"
+
+    @initialize(days=st.lists(st.integers(1, 40), min_size=3, max_size=3))
+    def both_sides_have_meetings(self, days: list[int]) -> None:
+        """Each example starts from synced meetings on both sides, so every step has work."""
+        for owner, colleague, day in zip(STAFF, (*STAFF[1:], STAFF[0]), days, strict=True):
+            self.crm_create(owner, day, "external")
+            self.outlook_create(colleague, day + 1, owner)
+        self._run(self.world.sync.run_once())
 
     # ----- CRM side
 
@@ -376,7 +391,7 @@ def test_both_sides_agree_after_any_interleaving_of_work_faults_and_crashes(
         SyncMachine,
         settings=settings(
             max_examples=EXAMPLES,
-            stateful_step_count=14,
+            stateful_step_count=STEPS,
             deadline=None,
             suppress_health_check=list(HealthCheck),
             derandomize=os.environ.get("CALSYNC_STATEFUL_RANDOM") is None,
