@@ -141,7 +141,9 @@ async def test_lost_sync_state_re_links_instead_of_duplicating(world: World) -> 
         ADELE, "Pushed one", soon(3), attendees=(AttendeeInput(email="a@x.example"),)
     )
     second = world.crm_create(ADELE, "Pushed two", soon(4))
+    await world.outlook_create(ADELE, "Made in Outlook", soon(5), attendees=("b@x.example",))
     await world.sync.run_once()
+    [imported] = [e.id for e in world.crm_events(ADELE) if e.id not in (first, second)]
     with world.sessions() as session:
         session.execute(delete(SyncLinkRecord))
         session.execute(delete(DeltaCursor))
@@ -150,8 +152,8 @@ async def test_lost_sync_state_re_links_instead_of_duplicating(world: World) -> 
     await world.sync.run_once()
     await world.sync.run_once()
 
-    assert [e.id for e in world.crm_events(ADELE)] == [first, second]
-    assert len(await world.outlook_events(ADELE)) == 2
-    assert world.link_of(first) is not None
-    assert world.link_of(second) is not None
-    assert len(world.log("relinked")) == 2
+    assert [e.id for e in world.crm_events(ADELE)] == [first, second, imported]
+    assert len(await world.outlook_events(ADELE)) == 3
+    assert all(world.link_of(event_id) is not None for event_id in (first, second, imported))
+    assert len(world.log("relinked")) == 3
+    assert len(await world.sent_items(ADELE)) == 2  # no invitation went out again

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from calsync.crm.errors import CrmError
 from calsync.crm.models import Event, User
+from calsync.crm.models import Origin as CrmOrigin
 from calsync.crm.services.users import find_user_by_email
 from calsync.graph.client import GraphClient
 from calsync.graph.errors import GraphError, NotFound, PreconditionFailed, ResyncRequired
@@ -38,6 +39,7 @@ from calsync.sync.actions import (
 )
 from calsync.sync.delta import DeltaItem, DeltaRemoval, SyncWindow, reduce_delta_round
 from calsync.sync.errors import SyncError
+from calsync.sync.fields import TimedSpan
 from calsync.sync.guard import check_full_listing, check_mass_deletion, count_deletions
 from calsync.sync.plan import crm_event_id_from_transaction_id, plan_event, plan_graph_write_result
 from calsync.sync.runners.common import (
@@ -396,7 +398,42 @@ class PullRunner:
                     return EventState(crm=crm, graph=graph), crm_id, False
             elif self._has_tombstone(session, crm_id):
                 return EventState(crm=CrmDeleted(pushed_from), graph=graph), crm_id, True
+        orphan = self._unlinked_twin(session, mailbox, graph)
+        if orphan is not None:
+            crm = crm_event_of(session, orphan, mailbox, None)
+            return EventState(crm=crm, graph=graph), orphan.id, False
         return EventState(graph=graph, meeting=meeting), None, False
+
+    @staticmethod
+    def _unlinked_twin(session: Session, mailbox: str, graph: GraphEvent) -> Event | None:
+        """After lost state, the CRM event imported earlier from this Outlook event, if any.
+
+        CRM rows carry no Graph id or iCalUId, so an unlinked Microsoft 365 event of the same
+        owner with the same subject and start is taken to be it: re-linking it (Microsoft 365 wins
+        any difference) is safe, importing it again would show the meeting twice.
+        """
+        owner = find_user_by_email(session, mailbox)
+        timing = graph.snapshot.timing
+        if owner is None or not isinstance(timing, TimedSpan):
+            return None
+        candidates = session.scalars(
+            select(Event).where(
+                Event.owner_id == owner.id,
+                Event.origin == CrmOrigin.MICROSOFT365,
+                Event.copy_of_event_id.is_(None),
+                Event.start_at == timing.start,
+                Event.subject == graph.snapshot.subject,
+            )
+        ).all()
+        linked = set(
+            session.scalars(
+                select(SyncLinkRecord.crm_event_id).where(
+                    SyncLinkRecord.crm_event_id.in_([event.id for event in candidates])
+                )
+            )
+        )
+        unlinked = [event for event in candidates if event.id not in linked]
+        return unlinked[0] if len(unlinked) == 1 else None
 
     @staticmethod
     def _has_tombstone(session: Session, crm_event_id: int) -> bool:
