@@ -16,6 +16,7 @@ from calsync import __version__
 from calsync.web.api import API_PREFIX, api_router
 from calsync.web.database import attach_database
 from calsync.web.errors import install_error_handlers
+from calsync.web.health import router as health_router
 from calsync.web.pages import install_pages
 from calsync.web.settings import WebSettings
 
@@ -51,5 +52,6 @@ def create_app(settings: WebSettings) -> FastAPI:
     attach_database(app, settings.database_url)
     install_error_handlers(app)
     app.include_router(api_router)
+    app.include_router(health_router)
     install_pages(app, settings.database_url)
     return app
