@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from calsync.crm.errors import RecurrenceManagedInMicrosoft365Error
 from calsync.crm.models import Event, SyncStatus
 from calsync.graph.models import PatternedRecurrence, RecurrencePattern, RecurrenceRange
 from calsync.sync.storage.models import LogKind
@@ -146,3 +149,24 @@ async def test_a_crm_made_recurring_event_stays_in_the_crm_and_says_why(world: W
     assert event.sync_status is SyncStatus.NOT_SYNCED
     assert event.sync_message
     assert not [line for line in world.log() if line.kind is LogKind.ERROR]
+
+
+async def test_series_fields_edited_in_the_crm_reach_the_master_but_the_recurrence_is_refused(
+    world: World,
+) -> None:
+    master_id = await _outlook_series(world)
+    await world.sync.run_once()
+    [series] = [e for e in world.crm_events(ADELE) if e.m365_recurrence_summary]
+
+    with pytest.raises(RecurrenceManagedInMicrosoft365Error):
+        world.crm_update(series.id, recurrence_rule="FREQ=DAILY;COUNT=3")
+    world.crm_update(series.id, location="Main office")
+    await world.sync.run_once()
+
+    master = await world.outlook_event(ADELE, master_id)
+    assert master.location is not None
+    assert master.location.display_name == "Main office"
+    assert master.recurrence is not None
+    assert master.recurrence.range.number_of_occurrences == 4
+    second = await world.sync.run_once()
+    assert sum(pull.graph_writes for pull in second.pulls) == 0
