@@ -14,6 +14,8 @@ from calsync.cli.demo import demo
 from calsync.cli.emulator import emulator
 from calsync.cli.passwords import app as users_app
 from calsync.cli.serve import serve
+from calsync.cli.sync import app as sync_app
+from calsync.cli.sync import status as sync_status
 from calsync.cli.tokens import app as tokens_app
 from calsync.cli.users import create as create_user
 from calsync.cli.workflows import app as workflows_app
@@ -32,6 +34,8 @@ users_app.command("create")(create_user)
 app.add_typer(tokens_app, name="tokens")
 app.command()(demo)
 app.add_typer(workflows_app, name="workflows")
+app.add_typer(sync_app, name="sync")
+app.command("status")(sync_status)
 
 
 @app.callback()

@@ -167,6 +167,23 @@ class SyncRuntime:
         self.wake_push()
         return mailboxes
 
+    async def run_now(self, mailbox: str | None = None) -> dict[str, bool]:
+        """Push, pull `mailbox` (or every synced mailbox) and push again, here and now; returns
+        whether each mailbox's pull succeeded. For `calsync sync now`, which runs without a
+        started runtime."""
+        binding = await self._current_binding()
+        if binding is None:
+            raise SyncNotEnabledError()
+        await self.push_once()
+        mailboxes = [mailbox.strip().lower()] if mailbox else binding.engine.synced_mailboxes()
+        results = {address: await self.run_mailbox(address) for address in mailboxes}
+        await self.push_once()
+        return results
+
+    async def close(self) -> None:
+        """Release the Graph client of a runtime that was used without `start()`."""
+        await self._close_binding()
+
     # ----- push ----------------------------------------------------------------------------------
 
     async def _push_worker(self) -> None:

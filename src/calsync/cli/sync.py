@@ -1,0 +1,218 @@
+"""`calsync sync enable|disable|now|status` and `calsync status`: the sync service from a shell.
+
+They act on the database of `CALSYNC_DATABASE_URL` (else the SQLite file), with the key of
+`CALSYNC_ENCRYPTION_KEY` (else the data directory's key file) and the Graph endpoints of
+`CALSYNC_GRAPH_AUTHORITY_HOST` / `CALSYNC_GRAPH_URL` / `CALSYNC_GRAPH_CA_BUNDLE` (else Microsoft's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from calsync.crm.database import create_database_engine, create_session_factory, database_url
+from calsync.crm.migrate import upgrade_database
+from calsync.crm.models import User
+from calsync.crm.services.organization import get_organization
+from calsync.runtime.connection import GraphEndpoints, TenantConnection
+from calsync.runtime.enablement import disable_sync, enable_sync, require_enabled
+from calsync.runtime.errors import SyncServiceError
+from calsync.runtime.secrets import SecretBox
+from calsync.runtime.service import SyncRuntime
+from calsync.runtime.status import mailbox_states
+
+app = typer.Typer(
+    help="Enable, disable, run and inspect the Microsoft 365 sync.", no_args_is_help=True
+)
+
+
+def _sessions() -> tuple[sessionmaker[Session], Engine]:
+    url = database_url()
+    upgrade_database(url)
+    engine = create_database_engine(url)
+    return create_session_factory(engine), engine
+
+
+def _fail(error: SyncServiceError) -> typer.Exit:
+    where = f" ({error.field})" if error.field else ""
+    typer.echo(f"Error{where}: {error.message} [{error.code}]", err=True)
+    return typer.Exit(code=1)
+
+
+def _read(path: Path | None) -> str | None:
+    return path.read_text() if path is not None else None
+
+
+@app.command("enable")
+def enable(
+    tenant_id: Annotated[str, typer.Option(help="Directory (tenant) id or domain.")],
+    client_id: Annotated[str, typer.Option(help="Application (client) id of CalSync's app.")],
+    client_secret: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CALSYNC_CLIENT_SECRET",
+            help="The app's client secret (or set CALSYNC_CLIENT_SECRET; keeps it out of the "
+            "shell history).",
+        ),
+    ] = None,
+    certificate: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="Public certificate (PEM) instead."),
+    ] = None,
+    private_key: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="The certificate's private key (PEM)."),
+    ] = None,
+    thumbprint: Annotated[
+        str | None, typer.Option(help="SHA-1 thumbprint, instead of the public certificate.")
+    ] = None,
+    test_mailbox: Annotated[
+        str | None,
+        typer.Option(help="Mailbox the test call reads (default: first user with sync on)."),
+    ] = None,
+) -> None:
+    """Test the tenant connection (token request + calendar read), then save it and enable."""
+    connection = TenantConnection(
+        tenant_id=tenant_id,
+        client_id=client_id,
+        client_secret=client_secret,
+        certificate_pem=_read(certificate),
+        certificate_thumbprint=thumbprint,
+        private_key_pem=_read(private_key),
+    )
+    sessions, engine = _sessions()
+    try:
+        check = asyncio.run(
+            enable_sync(
+                sessions,
+                connection,
+                GraphEndpoints.from_environment(),
+                SecretBox.from_environment(),
+                test_mailbox=test_mailbox,
+            )
+        )
+    except SyncServiceError as error:
+        raise _fail(error) from None
+    finally:
+        engine.dispose()
+    teams = "can" if check.can_host_teams_meetings else "cannot"
+    typer.echo(
+        f"Connection tested: the calendar of {check.mailbox} was read ({teams} host Teams "
+        "meetings). The sync is enabled; `calsync serve` runs it."
+    )
+
+
+@app.command("disable")
+def disable() -> None:
+    """Switch the sync off; the connection, links and sync log are kept."""
+    sessions, engine = _sessions()
+    try:
+        with sessions() as session:
+            disable_sync(session)
+            session.commit()
+    except SyncServiceError as error:
+        raise _fail(error) from None
+    finally:
+        engine.dispose()
+    typer.echo("The sync is disabled. Enable it again with `calsync sync enable`.")
+
+
+@app.command("now")
+def now(
+    user: Annotated[
+        str | None, typer.Option(help="Only this user's mailbox (their email address).")
+    ] = None,
+) -> None:
+    """Push what waits, pull every synced mailbox (or one user's), push again; print the result."""
+    sessions, engine = _sessions()
+    try:
+        mailbox = _synced_mailbox(sessions, user) if user else None
+        results = asyncio.run(_run_now(sessions, mailbox))
+    except SyncServiceError as error:
+        raise _fail(error) from None
+    finally:
+        engine.dispose()
+    for address, succeeded in results.items():
+        typer.echo(f"{address}: {'synced' if succeeded else 'FAILED (see calsync status)'}")
+    if not all(results.values()):
+        raise typer.Exit(code=1)
+
+
+def _synced_mailbox(sessions: sessionmaker[Session], email: str) -> str:
+    address = email.strip().lower()
+    with sessions() as session:
+        require_enabled(session)
+        found = session.scalar(select(User).where(User.email_normalized == address))
+    if found is None:
+        raise SyncServiceError(f"no user has the email {email}", field="user", code="not_found")
+    if not found.sync_enabled:
+        raise SyncServiceError(
+            f"{found.name}'s sync is switched off", field="user", code="user_not_synced"
+        )
+    return address
+
+
+async def _run_now(sessions: sessionmaker[Session], mailbox: str | None) -> dict[str, bool]:
+    runtime = SyncRuntime(
+        sessions, endpoints=GraphEndpoints.from_environment(), box=SecretBox.from_environment()
+    )
+    try:
+        return await runtime.run_now(mailbox)
+    finally:
+        await runtime.close()
+
+
+@app.command("status")
+def status() -> None:
+    """Print the Sync Settings and each staff mailbox's state."""
+    sessions, engine = _sessions()
+    try:
+        with sessions() as session:
+            print_status(session)
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+def print_status(session: Session) -> None:
+    console = Console()
+    organization = get_organization(session)
+    if not organization.sync_enabled:
+        console.print(
+            "The Microsoft 365 sync is [bold]not enabled[/bold]. Enable it with "
+            "`calsync sync enable --tenant-id … --client-id …`."
+        )
+        return
+    console.print(
+        f"Sync [bold green]enabled[/bold green] for tenant {organization.tenant_id}: every "
+        f"{organization.run_frequency_minutes} minutes, window {organization.window_past_days} "
+        f"days back and {organization.window_future_days} days ahead."
+    )
+    table = Table(title="Mailboxes")
+    for column in ("User", "Mailbox", "Synced", "State", "Last run", "Waiting", "Failed", "Why"):
+        table.add_column(column)
+    for state in mailbox_states(session):
+        colour = {"ok": "green", "never_run": "dim"}.get(state.status, "red")
+        table.add_row(
+            state.name,
+            state.mailbox,
+            "yes" if state.synced else "no",
+            f"[{colour}]{state.status}[/{colour}]",
+            _when(state.last_run_at),
+            str(state.pending_changes),
+            str(state.failed_changes),
+            state.status_message or state.last_error or "",
+        )
+    console.print(table)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S %Z") if moment else "—"
