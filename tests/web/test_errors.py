@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from sqlalchemy.exc import IntegrityError
 
 from tests.web.conftest import API, Caller, TestClient, assert_error
 
@@ -58,3 +59,15 @@ def test_outside_the_api_an_unknown_path_keeps_the_default_answer(api: TestClien
     response = api.get("/no-such-page")
     assert response.status_code == 404
     assert "error" not in response.text
+
+
+def test_a_constraint_that_fails_at_commit_is_a_conflict_to_retry(api_app: FastAPI) -> None:
+    """The services check before they write; a unique index that still fires means a concurrent
+    request won the race, so the client is told to retry rather than shown a server error."""
+
+    def lost_a_race() -> None:
+        raise IntegrityError("INSERT INTO users …", {}, Exception("duplicate key value"))
+
+    api_app.add_api_route(f"{API}/race", lost_a_race, methods=["POST"])
+    with TestClient(api_app, raise_server_exceptions=False) as client:
+        assert_error(client.post(f"{API}/race"), 409, "concurrent_change")
