@@ -8,11 +8,13 @@ They act on the database of `CALSYNC_DATABASE_URL` (else the SQLite file), with 
 from __future__ import annotations
 
 import asyncio
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine, select
@@ -23,11 +25,15 @@ from calsync.crm.migrate import upgrade_database
 from calsync.crm.models import User
 from calsync.crm.services.organization import get_organization
 from calsync.runtime.connection import GraphEndpoints, TenantConnection
+from calsync.runtime.embedded import EmbeddedMicrosoft365
 from calsync.runtime.enablement import disable_sync, enable_sync, require_enabled
 from calsync.runtime.errors import SyncServiceError
+from calsync.runtime.lifespan import install_sync_runtime
 from calsync.runtime.secrets import SecretBox
 from calsync.runtime.service import SyncRuntime
 from calsync.runtime.status import mailbox_states
+from calsync.web.app import create_app
+from calsync.web.settings import WebSettings
 
 app = typer.Typer(
     help="Enable, disable, run and inspect the Microsoft 365 sync.", no_args_is_help=True
@@ -216,3 +222,17 @@ def print_status(session: Session) -> None:
 
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S %Z") if moment else "—"
+
+
+def serve_with_sync(
+    embedded: EmbeddedMicrosoft365, database_url: str, host: str, port: int
+) -> None:
+    """`calsync demo`: serve the web app with the sync service against the embedded Microsoft 365
+    on `host`:`port` until interrupted, then stop the emulator."""
+    app = create_app(WebSettings(database_url=database_url))
+    install_sync_runtime(app, endpoints=embedded.endpoints, box=embedded.box)
+    sys.stdout.flush()
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        embedded.stop()
