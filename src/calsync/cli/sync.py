@@ -8,6 +8,7 @@ They act on the database of `CALSYNC_DATABASE_URL` (else the SQLite file), with 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -20,12 +21,22 @@ from rich.table import Table
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from calsync.crm.database import create_database_engine, create_session_factory, database_url
+from calsync.crm.database import (
+    DATA_DIR_VARIABLE,
+    create_database_engine,
+    create_session_factory,
+    database_url,
+)
 from calsync.crm.migrate import upgrade_database
 from calsync.crm.models import User
 from calsync.crm.services.organization import get_organization
+from calsync.emulator.server import EmulatorServerError
 from calsync.runtime.connection import GraphEndpoints, TenantConnection
-from calsync.runtime.embedded import EmbeddedMicrosoft365
+from calsync.runtime.embedded import (
+    DEMO_EMULATOR_PORT,
+    EmbeddedMicrosoft365,
+    start_embedded_microsoft365,
+)
 from calsync.runtime.enablement import disable_sync, enable_sync, require_enabled
 from calsync.runtime.errors import SyncServiceError
 from calsync.runtime.lifespan import install_sync_runtime
@@ -34,6 +45,8 @@ from calsync.runtime.service import SyncRuntime
 from calsync.runtime.status import mailbox_states
 from calsync.web.app import create_app
 from calsync.web.settings import WebSettings
+
+EMULATOR_PORT_VARIABLE = "CALSYNC_EMULATOR_PORT"
 
 app = typer.Typer(
     help="Enable, disable, run and inspect the Microsoft 365 sync.", no_args_is_help=True
@@ -236,3 +249,29 @@ def serve_with_sync(
         uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
         embedded.stop()
+
+
+def serve_demo_with_sync(url: str, host: str, port: int, *, default_data_dir: Path) -> None:
+    """`calsync demo`'s serving step: start the embedded Microsoft 365 (its state, CA and key in
+    CALSYNC_DATA_DIR, else `default_data_dir`), print where it is, and serve with the sync."""
+    data_dir = Path(os.environ.get(DATA_DIR_VARIABLE, "").strip() or default_data_dir)
+    port_setting = os.environ.get(EMULATOR_PORT_VARIABLE, "").strip()
+    if port_setting and not port_setting.isdigit():
+        typer.echo(f"Error: {EMULATOR_PORT_VARIABLE} must be a port number", err=True)
+        raise typer.Exit(code=1)
+    emulator_port = int(port_setting) if port_setting else DEMO_EMULATOR_PORT
+    try:
+        embedded = start_embedded_microsoft365(url, data_dir, port=emulator_port)
+    except EmulatorServerError as error:
+        typer.echo(
+            f"Error: the demo's Microsoft 365 emulator could not start: {error}. Stop what "
+            f"uses the port, or choose another with {EMULATOR_PORT_VARIABLE} (keep it the same "
+            "from one demo run to the next: the sync's saved links point at it).",
+            err=True,
+        )
+        raise typer.Exit(code=1) from None
+    except SyncServiceError as error:
+        typer.echo(f"Error: the sync could not be enabled against the emulator: {error}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(embedded.describe())
+    serve_with_sync(embedded, url, host, port)
