@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from calsync.runtime.connection import GraphEndpoints
+from calsync.runtime.logs import configure_logging
 from calsync.runtime.secrets import SecretBox
 from calsync.runtime.service import SyncRuntime
 
@@ -29,6 +30,7 @@ def install_sync_runtime(
 ) -> None:
     """Start the sync service with `app`; `runtime_options` go to `SyncRuntime` (tests tune the
     tick and retry caps)."""
+    configure_logging()
     app.state.graph_endpoints = endpoints or GraphEndpoints.from_environment()
     app.state.secret_box = box or SecretBox.from_environment()
     app_lifespan = app.router.lifespan_context
