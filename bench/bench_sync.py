@@ -203,6 +203,7 @@ def serve_emulator(scale: Scale, ready_file: Path) -> None:
             for n, size in enumerate(series_sizes(scale.events_per_mailbox)):
                 calendar.create(mailbox, series_body(today, index, n, size))
     loaded = time.perf_counter() - started
+    progress(f"emulator: {scale.events} events loaded in {loaded:.0f} s")
     server.start()
     partial = ready_file.with_suffix(".partial")
     partial.write_text(
@@ -277,6 +278,11 @@ class SyncFigures:
     edit_echo_outbox_entries: int = 0
     baseline_rss_mib: float = 0.0
     peak_rss_mib: float = 0.0
+
+
+def progress(message: str) -> None:
+    """A line on stderr as each step ends, so a long run shows where it is."""
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
 def _peak_rss_mib() -> float:
@@ -417,6 +423,7 @@ async def run_sync(
             started = time.perf_counter()
             figures.bare_items = await bare_delta_read(info, mailboxes, window)
             figures.bare_seconds = time.perf_counter() - started
+            progress(f"bare delta read: {figures.bare_items} items")
         figures.baseline_rss_mib = _peak_rss_mib()
         async with GraphClient(settings) as graph:
             engine = SyncEngine(sessions, graph)
@@ -431,6 +438,7 @@ async def run_sync(
                 pull.graph_writes for pull in imported.pulls
             )
             figures.import_echo_outbox_entries = count_rows(sessions, OutboxEntry)
+            progress(f"import: {figures.import_items} items in {figures.import_seconds:.0f} s")
             if import_only:
                 return figures
 
@@ -441,10 +449,12 @@ async def run_sync(
                 int(counts["mailboxes"].get(address, 0)) for address in mailboxes
             ]
             figures.steady_requests_total = int(counts["total"])
+            progress("steady-state run done")
 
             started = time.perf_counter()
             figures.edits = save_crm_edits(sessions, edits)
             figures.edit_save_seconds = time.perf_counter() - started
+            progress(f"{figures.edits} CRM edits saved")
             control.clear_request_counts()
             started = time.perf_counter()
             pushed = await engine.push_pending()
@@ -453,6 +463,7 @@ async def run_sync(
             counts = control.request_counts()
             figures.push_requests_total = int(counts["total"])
             figures.push_mailbox_requests = sum(int(n) for n in counts["mailboxes"].values())
+            progress(f"push: {pushed.pushed} pushed in {figures.push_seconds:.0f} s")
 
             echoed = await engine.run_once()
             figures.edit_echo_crm_writes = sum(pull.crm_writes for pull in echoed.pulls)
