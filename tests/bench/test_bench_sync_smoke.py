@@ -1,0 +1,108 @@
+"""The sync benchmark at its smallest size: it runs, prints every figure, and the behaviours the
+engine guarantees hold (one Graph request per mailbox when nothing changed, no echoed writes).
+Timings are printed by the benchmark and never asserted here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_sync.py"
+
+FIGURE_LABELS = (
+    "emulator load (separate process)",
+    "bare delta read",
+    "initial import (run_once)",
+    "import / bare read ratio",
+    "echoed writes after import",
+    "steady-state requests per mailbox",
+    "CRM edits saved",
+    "push of the edits",
+    "requests per change",
+    "echoed writes after pulling edits",
+    "peak memory (sync process)",
+    "peak memory, smaller run",
+)
+
+
+def run_bench(*arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(BENCH), *arguments],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+    figures_file = tmp_path_factory.mktemp("bench") / "figures.json"
+    result = run_bench("--scale", "smoke", "--memory-scale", "1x10", "--json", str(figures_file))
+    assert result.returncode == 0, result.stderr
+    return result.stdout, json.loads(figures_file.read_text())
+
+
+def test_prints_every_figure(smoke_run: tuple[str, dict[str, Any]]) -> None:
+    output, _ = smoke_run
+    for label in FIGURE_LABELS:
+        assert label in output, f"missing figure: {label}"
+
+
+def test_import_reads_every_event_of_every_mailbox(smoke_run: tuple[str, dict[str, Any]]) -> None:
+    _, figures = smoke_run
+    main = figures["main"]
+    assert main["events"] == 20
+    assert main["bare_items"] == main["import_items"] == 20
+    assert main["import_failed_mailboxes"] == 0
+    assert figures["memory_run"]["events"] == 10
+    assert figures["memory_run"]["import_items"] == 10
+
+
+def test_quiet_run_costs_one_request_per_mailbox(smoke_run: tuple[str, dict[str, Any]]) -> None:
+    _, figures = smoke_run
+    assert figures["main"]["steady_requests_per_mailbox"] == [1]
+
+
+def test_no_write_echoes_back(smoke_run: tuple[str, dict[str, Any]]) -> None:
+    _, figures = smoke_run
+    main = figures["main"]
+    assert main["import_echo_graph_writes"] == 0
+    assert main["import_echo_outbox_entries"] == 0
+    assert main["edit_echo_crm_writes"] == 0
+    assert main["edit_echo_graph_writes"] == 0
+    assert main["edit_echo_outbox_entries"] == 0
+
+
+def test_every_edit_is_pushed(smoke_run: tuple[str, dict[str, Any]]) -> None:
+    _, figures = smoke_run
+    main = figures["main"]
+    assert main["edits"] == 2
+    assert main["push_pushed"] == 2
+    assert main["push_failed"] == 0
+    assert main["push_mailbox_requests"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("scale", "problem"),
+    [
+        ("0x20", "0 mailboxes is outside 1 … 1000"),
+        ("2x5", "5 events per mailbox is outside 10 … 5000"),
+        ("lots", "'lots' is not smoke, quick, full or MAILBOXESxEVENTS"),
+    ],
+)
+def test_unusable_scale_is_refused_before_anything_starts(
+    scale: str, problem: str, tmp_path: Path
+) -> None:
+    figures_file = tmp_path / "figures.json"
+    result = run_bench("--scale", scale, "--json", str(figures_file))
+    assert result.returncode == 2
+    assert "--scale" in result.stderr
+    assert problem in result.stderr
+    assert result.stdout == ""
+    assert not figures_file.exists()
