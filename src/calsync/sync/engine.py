@@ -102,9 +102,19 @@ class SyncEngine:
     def confirm_held_deletions(self, mailbox: str) -> None:
         """An administrator confirms the deletions the mass-deletion guard held (SPEC §9): the
         next run of the mailbox applies them."""
+        self._decide(mailbox, confirm=True)
+
+    def discard_held_deletions(self, mailbox: str) -> None:
+        """An administrator discards the held deletions (SPEC §9): the next run deletes nothing;
+        the events it would have deleted stay where they still exist, unlinked, and a CRM event
+        whose Outlook copy is gone shows why it is no longer synced."""
+        self._decide(mailbox, confirm=False)
+
+    def _decide(self, mailbox: str, *, confirm: bool) -> None:
         with self._sessions() as session:
             cursor = cursor_for(session, mailbox.strip().lower(), self._clock())
-            cursor.deletions_confirmed = True
+            cursor.deletions_confirmed = confirm
+            cursor.deletions_discarded = not confirm
             cursor.status = CursorStatus.OK
             cursor.status_message = None
             session.commit()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from calsync.crm.models import Event, Origin
+from calsync.crm.models import Event, Origin, SyncStatus
 from calsync.crm.services.event_input import AttendeeInput
 from calsync.emulator.control_client import EmulatorControl
 from calsync.sync.storage.models import CursorStatus, DeltaCursor, SyncLinkRecord
@@ -157,3 +157,42 @@ async def test_lost_sync_state_re_links_instead_of_duplicating(world: World) -> 
     assert all(world.link_of(event_id) is not None for event_id in (first, second, imported))
     assert len(world.log("relinked")) == 3
     assert len(await world.sent_items(ADELE)) == 2  # no invitation went out again
+
+
+async def test_discarded_outlook_deletions_keep_the_crm_events_and_say_why(world: World) -> None:
+    created = [await world.outlook_create(ADELE, f"Client {n}", soon(n + 1)) for n in range(8)]
+    await world.sync.run_once()
+    for event in created[:6]:
+        await world.outlook_delete(ADELE, event.id)
+    assert (await world.sync.pull_mailbox(ADELE)).held
+
+    world.sync.discard_held_deletions(ADELE)
+    report = await world.sync.pull_mailbox(ADELE)
+
+    assert not report.held
+    assert report.cursor_advanced
+    events = world.crm_events(ADELE)
+    assert len(events) == 8
+    kept = [e for e in events if world.link_of(e.id) is None]
+    assert sorted(e.subject for e in kept) == [f"Client {n}" for n in range(6)]
+    assert all(e.sync_status is SyncStatus.ERROR for e in kept)
+    assert all("administrator chose to keep it" in (e.sync_message or "") for e in kept)
+    again = await world.sync.pull_mailbox(ADELE)
+    assert (again.crm_writes, again.held) == (0, False)
+
+
+async def test_crm_mass_deletions_are_held_and_can_be_discarded(world: World) -> None:
+    event_ids = [world.crm_create(ADELE, f"Prospect {n}", soon(n + 1)) for n in range(8)]
+    await world.sync.push_pending()
+    for event_id in event_ids[:6]:
+        world.crm_delete(event_id)
+
+    held = await world.sync.push_pending()
+
+    assert held.held == 6
+    assert len(await world.outlook_events(ADELE)) == 8
+    world.sync.discard_held_deletions(ADELE)
+    await world.sync.run_once()
+    assert len(await world.outlook_events(ADELE)) == 8
+    assert all(world.link_of(event_id) is None for event_id in event_ids[:6])
+    assert [line.code for line in world.log("deletion_discarded")] == ["deletion_discarded"] * 6

@@ -21,6 +21,7 @@ from calsync.crm.models import Event, User
 from calsync.crm.models import ShowAs as CrmShowAs
 from calsync.crm.services.event_input import AttendeeInput, EventInput, event_input_of
 from calsync.crm.services.event_sync_state import (
+    mark_sync_error,
     mark_synced,
     record_invitation_sent,
     set_m365_recurrence_summary,
@@ -111,8 +112,16 @@ class CrmWriter:
                     record_invitation_sent(self.session, event.id, self.now, action.join_url)
                     self.writes += 1
             elif isinstance(action, MarkNotSynced):
-                self.log.error(action.reason_code, action.message)
+                self._mark_not_synced(action)
         return crm_event_id
+
+    def _mark_not_synced(self, action: MarkNotSynced) -> None:
+        """Show on the event why it is not synced; a CRM series already says so itself."""
+        self.log.error(action.reason_code, action.message, crm_event_id=int(action.crm_event_id))
+        event = self.session.get(Event, int(action.crm_event_id))
+        if event is not None and event.recurrence_rule is None:
+            mark_sync_error(self.session, event.id, action.message)
+            self.writes += 1
 
     def _create(self, action: CreateInCrm) -> int:
         owner = self.owner(action.owner_mailbox)

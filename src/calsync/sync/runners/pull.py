@@ -33,6 +33,7 @@ from calsync.sync.actions import (
     DeleteMethod,
     EventPlan,
     ForgetLink,
+    MarkNotSynced,
     NoticeCode,
     SaveLink,
     UpdateInGraph,
@@ -235,7 +236,8 @@ class PullRunner:
         cursor = cursor_for(session, mailbox, self._clock())
         if report.full_resync:
             decision = check_full_listing(mailbox, len(links), len(changed))
-            if not decision.proceed and not cursor.deletions_confirmed:
+            decided = cursor.deletions_confirmed or cursor.deletions_discarded
+            if not decision.proceed and not decided:
                 return self._hold(cursor, decision.message, report, log)
             for gid, timing in tracked.items():
                 if gid not in changed and gid not in to_confirm and window.may_contain(timing):
@@ -260,6 +262,9 @@ class PullRunner:
         if not decision.proceed:
             if cursor.deletions_confirmed:
                 cursor.deletions_confirmed = False
+            elif cursor.deletions_discarded:
+                cursor.deletions_discarded = False
+                planned = [_discarded(p) if _deletes(p.plan) else p for p in planned]
             else:
                 self._hold(cursor, decision.message, report, log)
                 advance = False
@@ -601,6 +606,22 @@ class PullRunner:
             crm_version=event.version,
             change_key=change_key,
         )
+
+
+DISCARDED_MESSAGE = (
+    "This event was deleted in Microsoft 365 in a run held by the mass-deletion guard; an "
+    "administrator chose to keep it in the CRM, so it is no longer synced."
+)
+
+
+def _discarded(planned: _Planned) -> _Planned:
+    """The administrator discarded this deletion: keep what still exists, drop the link."""
+    actions = tuple(
+        MarkNotSynced(action.crm_event_id, "deletion_discarded", DISCARDED_MESSAGE)
+        for action in planned.plan.actions
+        if isinstance(action, DeleteInCrm)
+    )
+    return replace(planned, plan=EventPlan(actions=actions, link=ForgetLink()))
 
 
 def _deletes(plan: EventPlan) -> bool:

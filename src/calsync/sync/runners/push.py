@@ -173,6 +173,11 @@ class PushRunner:
                 if cursor.deletions_confirmed:
                     cursor.deletions_confirmed = False
                     continue
+                if cursor.deletions_discarded:
+                    cursor.deletions_discarded = False
+                    self._discard(session, mailbox, event_ids, log)
+                    held.update(event_ids)
+                    continue
                 cursor.status = CursorStatus.NEEDS_ATTENTION
                 cursor.status_message = decision.message
                 log.mailbox = mailbox
@@ -181,6 +186,21 @@ class PushRunner:
             log.write_to(session)
             session.commit()
         return held
+
+    @staticmethod
+    def _discard(session: Session, mailbox: str, event_ids: list[int], log: RunLog) -> None:
+        """The administrator discarded these CRM deletions: the Outlook events stay, unlinked."""
+        for event_id in event_ids:
+            forget_link(session, event_id, None, mailbox)
+            session.execute(delete(OutboxEntry).where(OutboxEntry.crm_event_id == event_id))
+            log.action(
+                Direction.NONE,
+                "deletion_discarded",
+                f"CRM event {event_id} was deleted in the CRM in a run held by the mass-deletion "
+                f"guard; an administrator chose to keep its copy in {mailbox}, which is no longer "
+                "synced.",
+                crm_event_id=event_id,
+            )
 
     async def _push_group(self, group: _Group, run_id: int, report: PushReport) -> None:
         log = RunLog(run_id, None)

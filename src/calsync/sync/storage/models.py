@@ -80,8 +80,10 @@ class DeltaCursor(Base, Timestamped):
         enum_column(CursorStatus, "cursor_status"), default=CursorStatus.OK
     )
     status_message: Mapped[str | None] = mapped_column(Text)
-    # An administrator confirmed the deletions a held run wanted: the next run applies them once.
+    # An administrator's decision on the deletions a held run wanted, used by the next run once:
+    # confirmed (apply them) or discarded (keep both sides' events, unlinked).
     deletions_confirmed: Mapped[bool] = mapped_column(default=False)
+    deletions_discarded: Mapped[bool] = mapped_column(default=False)
 
 
 class OutboxKind(enum.StrEnum):

@@ -39,6 +39,7 @@ def upgrade() -> None:
         ),
         sa.Column("status_message", sa.Text(), nullable=True),
         sa.Column("deletions_confirmed", sa.Boolean(), nullable=False),
+        sa.Column("deletions_discarded", sa.Boolean(), nullable=False),
         _instant("created_at"),
         _instant("updated_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sync_delta_cursors")),
