@@ -25,8 +25,10 @@ def test_without_a_configured_key_one_is_generated_once_readable_by_its_owner_on
     tmp_path: Path,
 ) -> None:
     environ = {"CALSYNC_DATA_DIR": str(tmp_path)}
-    sealed = SecretBox.from_environment(environ).seal(SECRET)
+    box = SecretBox.from_environment(environ)
     key_file = tmp_path / KEY_FILE_NAME
+    assert not key_file.exists()  # a server that never stores a secret makes no key
+    sealed = box.seal(SECRET)
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     first_key = key_file.read_bytes()
     assert SecretBox.from_environment(environ).open(sealed) == SECRET

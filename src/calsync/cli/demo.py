@@ -15,7 +15,8 @@ from typing import Annotated
 import typer
 from sqlalchemy.engine import make_url
 
-from calsync.cli.serve import DEFAULT_HOST, DEFAULT_PORT, base_url, migrate_or_exit, run_server
+from calsync.cli.serve import DEFAULT_HOST, DEFAULT_PORT, base_url, migrate_or_exit
+from calsync.cli.sync import serve_demo_with_sync
 from calsync.crm.database import (
     DATA_DIR_VARIABLE,
     create_database_engine,
@@ -24,7 +25,6 @@ from calsync.crm.database import (
 )
 from calsync.crm.services.api_tokens import create_api_token, list_api_tokens, revoke_api_token
 from calsync.demo_data import DemoSummary, NotADemoDatabaseError, seed_demo_data
-from calsync.web.settings import WebSettings
 
 DEMO_DATA_DIR = Path("data")
 DEMO_TOKEN_NAME = "calsync demo"
@@ -114,4 +114,4 @@ def demo(
     if seed_only:
         return
     typer.echo("\nServing; press Ctrl+C to stop.")
-    run_server(WebSettings(database_url=url), host, port)
+    serve_demo_with_sync(url, host, port, default_data_dir=DEMO_DATA_DIR)

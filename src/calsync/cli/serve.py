@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from calsync.crm.database import DATABASE_URL_VARIABLE
 from calsync.crm.migrate import upgrade_database
+from calsync.runtime.lifespan import install_sync_runtime
 from calsync.web.app import create_app
 from calsync.web.settings import WebSettings
 
@@ -43,7 +44,9 @@ def run_server(settings: WebSettings, host: str, port: int) -> None:
     """Serve CalSync on `host`:`port` until interrupted (Ctrl+C)."""
     # What was printed before must show now, even when the output goes to a pipe or a log file.
     sys.stdout.flush()
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    app = create_app(settings)
+    install_sync_runtime(app)  # the push worker and scheduler run in this process
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 def serve(

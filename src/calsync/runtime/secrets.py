@@ -10,7 +10,7 @@ enabling the sync again with the tenant's secret; the database alone never revea
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -23,30 +23,39 @@ KEY_FILE_NAME = "calsync-encryption.key"
 
 
 class SecretBox:
-    """Seals and opens the secrets CalSync stores for the organisation."""
+    """Seals and opens the secrets CalSync stores for the organisation.
 
-    def __init__(self, keys: list[bytes]) -> None:
-        if not keys:
-            raise EncryptionKeyError("no encryption key given", field=ENCRYPTION_KEY_VARIABLE)
-        try:
-            self._fernet = MultiFernet([Fernet(key) for key in keys])
-        except ValueError as error:
-            raise EncryptionKeyError(
-                "must be Fernet keys (32 bytes, url-safe base64), comma-separated; make one with "
-                "`python -c 'from cryptography.fernet import Fernet; "
-                "print(Fernet.generate_key().decode())'`",
-                field=ENCRYPTION_KEY_VARIABLE,
-            ) from error
+    Built from keys, or from a loader that is called on first use: a server that never stores a
+    secret never creates a key file.
+    """
+
+    def __init__(
+        self,
+        keys: list[bytes] | None = None,
+        *,
+        key_loader: Callable[[], list[bytes]] | None = None,
+    ) -> None:
+        self._cipher: MultiFernet | None = None
+        self._key_loader = key_loader
+        if keys is not None or key_loader is None:
+            self._cipher = _cipher_of(keys or [])
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> SecretBox:
-        """The configured key, or the data directory's key file (created on first use)."""
+        """The configured key (checked now), or the data directory's key file (read, or created,
+        when a secret is first sealed or opened)."""
         env = os.environ if environ is None else environ
         configured = env.get(ENCRYPTION_KEY_VARIABLE, "").strip()
         if configured:
             return cls([part.strip().encode() for part in configured.split(",") if part.strip()])
         data_dir = Path(env.get(DATA_DIR_VARIABLE, "").strip() or Path.cwd())
-        return cls([key_from_file(data_dir / KEY_FILE_NAME)])
+        return cls(key_loader=lambda: [key_from_file(data_dir / KEY_FILE_NAME)])
+
+    @property
+    def _fernet(self) -> MultiFernet:
+        if self._cipher is None:
+            self._cipher = _cipher_of(self._key_loader() if self._key_loader else [])
+        return self._cipher
 
     def seal(self, secret: str) -> bytes:
         return self._fernet.encrypt(secret.encode())
@@ -60,6 +69,20 @@ class SecretBox:
                 "the key they were saved with, or enable the sync again with the tenant's secret",
                 field=ENCRYPTION_KEY_VARIABLE,
             ) from error
+
+
+def _cipher_of(keys: list[bytes]) -> MultiFernet:
+    if not keys:
+        raise EncryptionKeyError("no encryption key given", field=ENCRYPTION_KEY_VARIABLE)
+    try:
+        return MultiFernet([Fernet(key) for key in keys])
+    except ValueError as error:
+        raise EncryptionKeyError(
+            "must be Fernet keys (32 bytes, url-safe base64), comma-separated; make one with "
+            "`python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'`",
+            field=ENCRYPTION_KEY_VARIABLE,
+        ) from error
 
 
 def key_from_file(path: Path) -> bytes:
