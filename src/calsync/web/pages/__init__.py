@@ -24,6 +24,12 @@ from calsync.web.pages import (
     events,
     people,
     signin,
+    sync_connection,
+    sync_log,
+    sync_overview,
+    sync_settings,
+    workflow_forms,
+    workflow_runs,
 )
 from calsync.web.pages.rendering import render
 from calsync.web.pages.signed_in import SignInRequired, sign_in_url
@@ -44,6 +50,12 @@ pages_router.include_router(people.router)
 pages_router.include_router(contact_point_emails.router)
 pages_router.include_router(custom_fields.router)
 pages_router.include_router(events.router)
+pages_router.include_router(sync_overview.router)
+pages_router.include_router(sync_connection.router)
+pages_router.include_router(sync_settings.router)
+pages_router.include_router(sync_log.router)
+pages_router.include_router(workflow_forms.router)
+pages_router.include_router(workflow_runs.router)
 
 
 @pages_router.get("/")

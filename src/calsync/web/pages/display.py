@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
 
 def local_datetime(value: datetime | None, zone: str) -> str:
-    """`Tue 3 Mar 2027, 10:00` in `zone`; empty for no value."""
+    """`Tue 3 Mar 2027, 10:00` in `zone`; empty for no value. A naive value (SQLite gives those
+    back) is UTC, as everything CalSync stores is."""
     if value is None:
         return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
     local = value.astimezone(ZoneInfo(zone))
     return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
 

@@ -31,6 +31,9 @@ NOTICES = {
     "deleted": "Deleted.",
     "signed-out": "You are signed out.",
     "password-changed": "Your password was changed.",
+    "sync-enabled": "The Microsoft 365 sync is enabled.",
+    "sync-disabled": "The Microsoft 365 sync is disabled.",
+    "sync-started": "Sync started: the mailboxes are being read now; their runs appear in the log.",
 }
 
 
