@@ -272,3 +272,33 @@ async def _pulled(world: World, mailbox: str) -> bool:
 async def _status_is(world: World, event_id: int, status: SyncStatus) -> bool:
     event = world.crm_event(event_id)
     return event is not None and event.sync_status is status
+
+
+async def test_every_mailbox_is_pulled_again_each_period_on_the_schedule(
+    world: World, connection: TenantConnection, endpoints: GraphEndpoints, box: SecretBox
+) -> None:
+    with world.sessions() as session:
+        save_connection(session, connection, box)
+        session.commit()
+    mailboxes = [f"advisor{number}@harborview.example" for number in range(10)]
+    engine = _OverlapRecordingEngine(mailboxes)
+    moment = [datetime(2026, 11, 26, 9, 0, tzinfo=UTC)]
+    runtime = SyncRuntime(
+        world.sessions,
+        endpoints=endpoints,
+        box=box,
+        engine_factory=lambda _sessions, _graph: engine,
+        clock=lambda: moment[0],
+        tick_seconds=0.01,
+    )
+    await runtime.start()
+    try:
+        await asyncio.sleep(0.1)  # the scheduler sees the mailboxes
+        for _ in range(4):
+            moment[0] += timedelta(minutes=23)  # at most 1.5 periods: every mailbox is due
+            await eventually(_no_runs_left(runtime, engine))
+            await asyncio.sleep(0.1)
+            await eventually(_no_runs_left(runtime, engine))
+    finally:
+        await runtime.stop()
+    assert engine.pulls == 4 * len(mailboxes)

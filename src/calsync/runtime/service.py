@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -108,7 +109,8 @@ class SyncRuntime:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._push_wanted = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._running: set[str] = set()
+        # Runs started or waiting per mailbox (a "sync now" may wait behind a scheduled one).
+        self._running: Counter[str] = Counter()
         self._first_seen: dict[str, datetime] = {}
         self._last_attempt: dict[str, datetime] = {}
         self._rerun_at: dict[str, datetime] = {}
@@ -272,19 +274,25 @@ class SyncRuntime:
             if rerun is not None:
                 due = min(due, rerun)
             if now >= due:
-                self._running.add(mailbox)
-                self._spawn(self.run_mailbox(mailbox), f"calsync-pull-{mailbox}")
+                # Claimed now, so the next tick does not start it again before the task runs.
+                self._running[mailbox] += 1
+                self._spawn(self._run_claimed(mailbox), f"calsync-pull-{mailbox}")
                 started.append(mailbox)
         return started
 
     async def run_mailbox(self, mailbox: str) -> bool:
         """Pull one mailbox under its lock; True if the run succeeded."""
-        self._running.add(mailbox)
+        self._running[mailbox] += 1
+        return await self._run_claimed(mailbox)
+
+    async def _run_claimed(self, mailbox: str) -> bool:
         try:
             async with self.locks.hold(mailbox), self._engine_turns:
                 return await self._pull(mailbox)
         finally:
-            self._running.discard(mailbox)
+            self._running[mailbox] -= 1
+            if self._running[mailbox] <= 0:
+                del self._running[mailbox]
 
     async def _pull(self, mailbox: str) -> bool:
         self._last_attempt[mailbox] = self._clock()
