@@ -75,15 +75,21 @@ def describe_runs(session: Session, runs: Sequence[WorkflowRun]) -> list[RunLine
                 names[(record_type, row.id)] = _name(row.first_name, row.last_name)
     user_ids = {run.started_by_user_id for run in runs if run.started_by_user_id is not None}
     users = (
-        dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).tuples())
+        {
+            row.id: row.name
+            for row in session.execute(select(User.id, User.name).where(User.id.in_(user_ids)))
+        }
         if user_ids
         else {}
     )
     event_ids = {event_id for run in runs for event_id in run.event_ids}
     subjects = (
-        dict(
-            session.execute(select(Event.id, Event.subject).where(Event.id.in_(event_ids))).tuples()
-        )
+        {
+            row.id: row.subject
+            for row in session.execute(
+                select(Event.id, Event.subject).where(Event.id.in_(event_ids))
+            )
+        }
         if event_ids
         else {}
     )
