@@ -15,11 +15,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -59,22 +61,11 @@ def _free_loopback_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def calsync_server(
-    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningServer]:
-    data_dir = tmp_path_factory.mktemp("browser-data")
-    database = data_dir / "calsync.sqlite3"
-    shutil.copyfile(sqlite_template, database)
-    url = f"sqlite:///{database}"
+@contextmanager
+def serve_in_thread(app: FastAPI, database_url: str) -> Iterator[RunningServer]:
+    """Run `app` with uvicorn on a free loopback port in a thread, until the block ends."""
     port = _free_loopback_port()
-    config = uvicorn.Config(
-        create_app(WebSettings(database_url=url)),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="on",
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="calsync-browser-test-server", daemon=True)
     thread.start()
@@ -83,17 +74,34 @@ def calsync_server(
         if not thread.is_alive() or time.monotonic() > deadline:
             pytest.fail("the CalSync server did not start for the browser tests")
         time.sleep(0.05)
-    engine = create_database_engine(url)
+    engine = create_database_engine(database_url)
     try:
         yield RunningServer(
             base_url=f"http://127.0.0.1:{port}",
-            database_url=url,
+            database_url=database_url,
             session_factory=create_session_factory(engine),
         )
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         engine.dispose()
+
+
+def fresh_database(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated SQLite copy in its own temporary folder."""
+    data_dir = tmp_path_factory.mktemp("browser-data")
+    database = data_dir / "calsync.sqlite3"
+    shutil.copyfile(sqlite_template, database)
+    return f"sqlite:///{database}"
+
+
+@pytest.fixture(scope="session")
+def calsync_server(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    url = fresh_database(sqlite_template, tmp_path_factory)
+    with serve_in_thread(create_app(WebSettings(database_url=url)), url) as server:
+        yield server
 
 
 # Playwright's sync API marks an event loop as running in the main thread while it is started, so
