@@ -11,7 +11,10 @@
 | `locks` | never two pulls of one mailbox at once |
 | `engine_port` | the small interface the runtime needs from the sync engine |
 | `service` | `SyncRuntime`: push worker + scheduler + "sync now" in one process |
+| `webhooks` | one Graph subscription per synced mailbox: created, renewed, adopted, removed |
+| `receiver` | the webhook endpoints: validation handshake, notifications → debounced pulls |
 | `lifespan` | starts a `SyncRuntime` with the web app (`calsync serve`) |
+| `logs` | structured logs (key=value text or JSON lines) |
 | `status` | per-mailbox state and the sync log, for the API and `calsync status` |
 | `metrics` | the Prometheus metrics served at `/metrics` |
 | `embedded` | the embedded Microsoft 365 emulator of `calsync demo` |

@@ -4,7 +4,9 @@
 scheduler start on uvicorn's event loop and are published as `app.state.sync_runtime` (the API's
 "sync now" uses it); they stop before the app closes its database. The Graph endpoints and the
 secret key are published too (`app.state.graph_endpoints`, `app.state.secret_box`), so enabling
-through the API tests the connection against the same Microsoft 365 the runtime will use.
+through the API tests the connection against the same Microsoft 365 the runtime will use. With
+`CALSYNC_PUBLIC_URL` set (or `webhooks` given), the webhook receiver is mounted and the runtime
+keeps a subscription per synced mailbox.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from fastapi import FastAPI
 
 from calsync.runtime.connection import GraphEndpoints
 from calsync.runtime.logs import configure_logging
+from calsync.runtime.receiver import router as webhook_receiver
 from calsync.runtime.secrets import SecretBox
 from calsync.runtime.service import SyncRuntime
+from calsync.runtime.webhooks import WebhookSettings
 
 
 def install_sync_runtime(
@@ -26,6 +30,7 @@ def install_sync_runtime(
     *,
     endpoints: GraphEndpoints | None = None,
     box: SecretBox | None = None,
+    webhooks: WebhookSettings | None = None,
     **runtime_options: Any,
 ) -> None:
     """Start the sync service with `app`; `runtime_options` go to `SyncRuntime` (tests tune the
@@ -33,6 +38,10 @@ def install_sync_runtime(
     configure_logging()
     app.state.graph_endpoints = endpoints or GraphEndpoints.from_environment()
     app.state.secret_box = box or SecretBox.from_environment()
+    if webhooks is None:
+        webhooks = WebhookSettings.from_environment(app.state.secret_box)
+    if webhooks is not None:
+        app.include_router(webhook_receiver)
     app_lifespan = app.router.lifespan_context
 
     @asynccontextmanager
@@ -42,6 +51,7 @@ def install_sync_runtime(
                 running.state.session_factory,
                 endpoints=running.state.graph_endpoints,
                 box=running.state.secret_box,
+                webhooks=webhooks,
                 **runtime_options,
             )
             await runtime.start()

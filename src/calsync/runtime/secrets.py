@@ -9,6 +9,8 @@ enabling the sync again with the tenant's secret; the database alone never revea
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -36,9 +38,10 @@ class SecretBox:
         key_loader: Callable[[], list[bytes]] | None = None,
     ) -> None:
         self._cipher: MultiFernet | None = None
+        self._keys: list[bytes] = []
         self._key_loader = key_loader
         if keys is not None or key_loader is None:
-            self._cipher = _cipher_of(keys or [])
+            self._cipher, self._keys = _cipher_of(keys or []), list(keys or [])
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> SecretBox:
@@ -54,8 +57,15 @@ class SecretBox:
     @property
     def _fernet(self) -> MultiFernet:
         if self._cipher is None:
-            self._cipher = _cipher_of(self._key_loader() if self._key_loader else [])
+            self._keys = self._key_loader() if self._key_loader else []
+            self._cipher = _cipher_of(self._keys)
         return self._cipher
+
+    def derive(self, purpose: str) -> str:
+        """A secret for `purpose` derived from the key (HMAC-SHA256), the same in every process:
+        e.g. the webhooks' clientState, which therefore never needs storing."""
+        self._fernet  # noqa: B018 (loads the keys on first use)
+        return hmac.new(self._keys[0], purpose.encode(), hashlib.sha256).hexdigest()
 
     def seal(self, secret: str) -> bytes:
         return self._fernet.encrypt(secret.encode())

@@ -42,6 +42,7 @@ from calsync.runtime.errors import SyncNotEnabledError, SyncServiceError
 from calsync.runtime.locks import MailboxLocks
 from calsync.runtime.schedule import next_run_at
 from calsync.runtime.secrets import SecretBox
+from calsync.runtime.webhooks import NOTIFICATION_DEBOUNCE, SubscriptionKeeper, WebhookSettings
 from calsync.sync.runners.common import Clock, system_clock
 from calsync.sync.storage.models import (
     DeltaCursor,
@@ -57,6 +58,8 @@ logger = logging.getLogger("calsync.runtime")
 # A pull that left invitations waiting for their organizer's copy runs again this soon, so the
 # attendee's event does not wait a whole period (the organizer's mailbox is pulled meanwhile).
 DEFERRED_RERUN_DELAY = timedelta(seconds=5)
+# How often the webhook subscriptions are checked (created, renewed, removed).
+SUBSCRIPTION_CHECK_INTERVAL = timedelta(minutes=1)
 
 
 @dataclass
@@ -85,6 +88,7 @@ class SyncRuntime:
         max_push_backoff_seconds: float = 300.0,
         engine_concurrency: int = 1,
         graph_overrides: Mapping[str, Any] | None = None,
+        webhooks: WebhookSettings | None = None,
     ) -> None:
         self._sessions = sessions
         self._endpoints = endpoints
@@ -115,6 +119,8 @@ class SyncRuntime:
         self._last_attempt: dict[str, datetime] = {}
         self._rerun_at: dict[str, datetime] = {}
         self._unsubscribe: Any = None
+        self.subscriptions = SubscriptionKeeper(webhooks) if webhooks is not None else None
+        self._next_subscription_check: datetime | None = None
 
     # ----- life cycle ----------------------------------------------------------------------------
 
@@ -263,6 +269,7 @@ class SyncRuntime:
         mailboxes = binding.engine.synced_mailboxes()
         metrics.SYNCED_MAILBOXES.set(len(mailboxes))
         now = self._clock()
+        await self._keep_subscriptions(binding, mailboxes, now)
         started: list[str] = []
         for mailbox in mailboxes:
             if mailbox in self._running:
@@ -279,6 +286,80 @@ class SyncRuntime:
                 self._spawn(self._run_claimed(mailbox), f"calsync-pull-{mailbox}")
                 started.append(mailbox)
         return started
+
+    # ----- webhooks --------------------------------------------------------------------------
+
+    async def _keep_subscriptions(
+        self, binding: _Binding, mailboxes: list[str], now: datetime
+    ) -> None:
+        keeper = self.subscriptions
+        if keeper is None:
+            return
+        if self._next_subscription_check is not None and now < self._next_subscription_check:
+            return
+        self._next_subscription_check = now + SUBSCRIPTION_CHECK_INTERVAL
+        await keeper.maintain(binding.graph, mailboxes, now)
+
+    def request_pull(self, mailbox: str) -> None:
+        """A change notification for `mailbox`: pull it soon. Notifications arriving before that
+        run starts join it (debounced); one arriving during the run asks for another."""
+        self._rerun_at.setdefault(mailbox, self._clock() + NOTIFICATION_DEBOUNCE)
+
+    def on_notifications(self, notifications: list[Any]) -> int:
+        """Change notifications from Graph; returns how many were accepted. One with a wrong
+        clientState or an unknown subscription is rejected and logged, and triggers nothing."""
+        keeper = self.subscriptions
+        accepted = 0
+        for notification in notifications:
+            if keeper is None or not isinstance(notification, dict):
+                continue
+            subscription_id = str(notification.get("subscriptionId", ""))
+            if not keeper.settings.client_state_matches(notification.get("clientState")):
+                metrics.ERRORS.labels("webhook_client_state").inc()
+                logger.warning(
+                    "rejected a change notification with a wrong clientState",
+                    extra={"subscription_id": subscription_id},
+                )
+                continue
+            mailbox = keeper.mailbox_of(subscription_id)
+            if mailbox is None:
+                logger.warning(
+                    "change notification for an unknown subscription",
+                    extra={"subscription_id": subscription_id},
+                )
+                continue
+            if "lifecycleEvent" in notification:
+                self._on_lifecycle(subscription_id, mailbox, str(notification["lifecycleEvent"]))
+            else:
+                self.request_pull(mailbox)
+            accepted += 1
+        return accepted
+
+    def _on_lifecycle(self, subscription_id: str, mailbox: str, event: str) -> None:
+        """`missed`: changes may be lost, pull. `subscriptionRemoved`: subscribe again and pull.
+        `reauthorizationRequired`: renew now (renewing re-authorizes)."""
+        logger.info(
+            "lifecycle event %s for %s", event, mailbox, extra={"mailbox": mailbox, "event": event}
+        )
+        keeper = self.subscriptions
+        if keeper is None:
+            return
+        if event == "subscriptionRemoved":
+            keeper.forget(subscription_id)
+            self._next_subscription_check = None
+        elif event == "reauthorizationRequired":
+            self._spawn(self._renew(subscription_id), f"calsync-renew-{subscription_id}")
+            return
+        self.request_pull(mailbox)
+
+    async def _renew(self, subscription_id: str) -> None:
+        binding = await self._current_binding()
+        if binding is not None and self.subscriptions is not None:
+            try:
+                await self.subscriptions.renew(binding.graph, subscription_id, self._clock())
+            except GraphError as error:
+                logger.warning("renewal failed: %s", error, extra={"code": error.code})
+                self._next_subscription_check = None
 
     async def run_mailbox(self, mailbox: str) -> bool:
         """Pull one mailbox under its lock; True if the run succeeded."""
