@@ -43,6 +43,7 @@ from calsync.runtime.lifespan import install_sync_runtime
 from calsync.runtime.secrets import SecretBox
 from calsync.runtime.service import SyncRuntime
 from calsync.runtime.status import mailbox_states
+from calsync.runtime.webhooks import CLIENT_STATE, WebhookSettings
 from calsync.web.app import create_app
 from calsync.web.settings import WebSettings
 
@@ -243,7 +244,12 @@ def serve_with_sync(
     """`calsync demo`: serve the web app with the sync service against the embedded Microsoft 365
     on `host`:`port` until interrupted, then stop the emulator."""
     app = create_app(WebSettings(database_url=database_url))
-    install_sync_runtime(app, endpoints=embedded.endpoints, box=embedded.box)
+    # The emulator runs on this machine, so it reaches the server on the loopback address: the
+    # demo has webhooks on (CALSYNC_PUBLIC_URL still wins), and Outlook changes arrive at once.
+    webhooks = WebhookSettings.from_environment(embedded.box) or WebhookSettings(
+        public_url=f"http://127.0.0.1:{port}", client_state=embedded.box.derive(CLIENT_STATE)
+    )
+    install_sync_runtime(app, endpoints=embedded.endpoints, box=embedded.box, webhooks=webhooks)
     sys.stdout.flush()
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")
