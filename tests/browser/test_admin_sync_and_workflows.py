@@ -176,6 +176,12 @@ def test_admin_enables_the_sync_sets_the_frequency_and_sees_a_sync_now_run_in_th
     page.get_by_role("link", name="Mailboxes").click()
     expect(page.get_by_role("row", name="Adele Vance")).not_to_contain_text("Never run")
     screenshot(page, "admin-sync-mailboxes")
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/admin/sync", "/admin/sync/settings", "/admin/sync/log"):
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} scrolls sideways on a phone ({width}px wide)"
+    screenshot(page, "admin-sync-log-phone")
 
 
 def test_admin_defines_a_workflow_runs_it_on_a_person_and_opens_the_event(
