@@ -30,10 +30,20 @@ def database_url(environ: dict[str, str] | None = None) -> str:
     return f"sqlite:///{(data_dir / SQLITE_FILE_NAME).resolve()}"
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     # SQLite ignores foreign keys (and so ON DELETE CASCADE) unless each connection asks for them.
+    # The API, the push worker and the scheduler share one file: a writer waits for another writer
+    # (busy timeout) instead of failing with "database is locked", and WAL lets readers go on
+    # while one of them writes.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode")
+    if cursor.fetchone()[0] not in ("wal", "memory"):
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
@@ -44,7 +54,7 @@ def create_database_engine(url: str | None = None, **engine_options: Any) -> Eng
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed, **engine_options)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        event.listen(engine, "connect", _configure_sqlite_connection)
     return engine
 
 
