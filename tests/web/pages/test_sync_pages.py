@@ -141,6 +141,8 @@ def test_before_enabling_staff_see_no_sync_ui_and_the_admin_only_the_enable_page
     assert "not enabled" in enable_page.text
     assert 'name="client_secret"' in enable_page.text
     assert "Sync now" not in enable_page.text
+    assert 'href="/admin/sync" aria-current="page">Microsoft 365 sync' in enable_page.text
+    assert 'href="/admin/workflows">Workflows' in enable_page.text
     for page in ("/admin/sync/settings", "/admin/sync/log"):
         response = client.get(page)
         assert (response.status_code, response.headers["location"]) == (303, "/admin/sync"), page
