@@ -112,6 +112,7 @@ class SyncRuntime:
         self._push_lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._push_wanted = asyncio.Event()
+        self._schedule_wanted = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         # Runs started or waiting per mailbox (a "sync now" may wait behind a scheduled one).
         self._running: Counter[str] = Counter()
@@ -252,7 +253,9 @@ class SyncRuntime:
             except Exception:
                 logger.exception("the scheduler cycle failed; trying again next tick")
                 metrics.ERRORS.labels("scheduler").inc()
-            await asyncio.sleep(self._tick_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._schedule_wanted.wait(), timeout=self._tick_seconds)
+            self._schedule_wanted.clear()
 
     async def schedule_due_runs(self) -> list[str]:
         """Start the pulls that are due now; returns their mailboxes."""
@@ -303,7 +306,12 @@ class SyncRuntime:
     def request_pull(self, mailbox: str) -> None:
         """A change notification for `mailbox`: pull it soon. Notifications arriving before that
         run starts join it (debounced); one arriving during the run asks for another."""
-        self._rerun_at.setdefault(mailbox, self._clock() + NOTIFICATION_DEBOUNCE)
+        if mailbox in self._rerun_at:
+            return
+        self._rerun_at[mailbox] = self._clock() + NOTIFICATION_DEBOUNCE
+        if self._loop is not None:
+            # Wake the scheduler when the debounce ends instead of at its next tick.
+            self._loop.call_later(NOTIFICATION_DEBOUNCE.total_seconds(), self._schedule_wanted.set)
 
     def on_notifications(self, notifications: list[Any]) -> int:
         """Change notifications from Graph; returns how many were accepted. One with a wrong

@@ -47,7 +47,9 @@ MAX_LIFETIME = timedelta(minutes=4230)
 # Asked for a little less than the limit, so clock skew never makes Graph refuse a renewal.
 REQUESTED_LIFETIME = MAX_LIFETIME - timedelta(minutes=30)
 RENEW_WHEN_LEFT = MAX_LIFETIME / 3
-NOTIFICATION_DEBOUNCE = timedelta(seconds=2)
+# Long enough to gather the notifications of one edit (a series and its exceptions arrive within
+# milliseconds), short enough for an Outlook change to reach the CRM within 2 seconds.
+NOTIFICATION_DEBOUNCE = timedelta(milliseconds=500)
 CLIENT_STATE = "calsync graph webhooks v1"
 
 
