@@ -12,7 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from calsync.crm.models import Organization, Role
@@ -174,6 +174,25 @@ def test_sync_now_pulls_the_mailboxes_and_status_shows_each_run(
     assert states["dana@harborview.example"]["status"] == "never_run"
     assert states["dana@harborview.example"]["synced"] is False
     assert dana.get("/sync/status").json()["service_running"] is True
+    assert dana.get("/sync/status").json()["service_problem"] is None
+
+
+def test_status_says_why_an_enabled_sync_cannot_run(
+    dana: Caller, adele: Caller, session: Session
+) -> None:
+    enable(dana)
+    # The secret was sealed with another key (a restored database, a lost key file).
+    session.execute(
+        update(Organization).values(
+            client_secret_encrypted=SecretBox([Fernet.generate_key()]).seal(CLIENT_SECRET)
+        )
+    )
+    session.commit()
+    deadline = time.monotonic() + 10
+    while (problem := dana.get("/sync/status").json()["service_problem"]) is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert "cannot be decrypted" in problem
 
 
 def test_sync_now_for_one_user_checks_the_user(dana: Caller, adele: Caller) -> None:

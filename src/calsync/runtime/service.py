@@ -146,6 +146,12 @@ class SyncRuntime:
         await self._close_binding()
         logger.info("sync runtime stopped")
 
+    @property
+    def problem(self) -> str | None:
+        """Why the sync cannot run although it is enabled (e.g. the stored secret cannot be
+        decrypted), in words for the status page; None when it runs."""
+        return self._binding_problem
+
     def wake_push(self) -> None:
         """Ask the push worker to drain the outbox now; safe to call from any thread."""
         loop = self._loop

@@ -175,12 +175,14 @@ def status(
     request: Request, session: DbSession, organization: EnabledOrganization
 ) -> SyncStatusOut:
     """Each staff user's mailbox: last run, state, changes waiting and failed pushes."""
+    runtime = sync_runtime(request)
     return SyncStatusOut(
         sync_enabled=organization.sync_enabled,
         run_frequency_minutes=organization.run_frequency_minutes,
         window_past_days=organization.window_past_days,
         window_future_days=organization.window_future_days,
-        service_running=sync_runtime(request) is not None,
+        service_running=runtime is not None,
+        service_problem=runtime.problem if runtime is not None else None,
         mailboxes=[MailboxStatusOut(**state.__dict__) for state in mailbox_states(session)],
     )
 

@@ -92,6 +92,9 @@ class SyncStatusOut(BaseModel):
     window_past_days: int
     window_future_days: int
     service_running: bool = Field(description="Push worker and scheduler run in this server.")
+    service_problem: str | None = Field(
+        description="Why the enabled sync cannot run (key, connection, endpoints), if it cannot."
+    )
     mailboxes: list[MailboxStatusOut]
 
 
