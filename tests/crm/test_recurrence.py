@@ -88,3 +88,21 @@ def test_expanding_a_window_gives_exactly_the_overlapping_occurrences(
     assert starts == expected
     assert all(start.hour == 10 for start in starts)
     assert check_rule(rule, FIRST).last_start == every[-1]
+
+
+@pytest.mark.parametrize(
+    ("rule", "start"),
+    [
+        (
+            "FREQ=DAILY;UNTIL=99991231",
+            datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Europe/London")),
+        ),
+        ("FREQ=YEARLY;COUNT=7974", datetime(2026, 12, 31, 23, 0, tzinfo=ZoneInfo("Europe/London"))),
+        ("FREQ=YEARLY;COUNT=990", datetime(2026, 6, 1, 9, 0, tzinfo=ZoneInfo("America/New_York"))),
+    ],
+)
+def test_a_rule_running_past_the_year_2999_is_refused_by_name(rule: str, start: datetime) -> None:
+    with pytest.raises(InvalidInputError) as refused:
+        check_rule(rule, start)
+    assert refused.value.field == "recurrence_rule"
+    assert "2999" in refused.value.message

@@ -294,7 +294,6 @@ def test_staff_cannot_list_a_colleagues_calendar(advisor: Caller, colleague: Cal
 
 # Known CRM defects, reported to the CRM part: the recurrence check overflows Python's datetime for
 # rules that reach the year 9999, and the request ends in a 500. Strict, so the fix is noticed.
-@pytest.mark.xfail(strict=True, reason="calsync.crm.recurrence overflows on UNTIL in year 9999")
 def test_a_recurrence_until_the_year_9999_is_refused_by_name(advisor: Caller) -> None:
     response = advisor.post(
         "/events", json={**REVIEW, "recurrence_rule": "FREQ=DAILY;UNTIL=99991231"}
@@ -302,7 +301,6 @@ def test_a_recurrence_until_the_year_9999_is_refused_by_name(advisor: Caller) ->
     assert_error(response, 422, "invalid_input", "recurrence_rule")
 
 
-@pytest.mark.xfail(strict=True, reason="calsync.crm.event_rules overflows past the year 9999")
 def test_a_recurrence_whose_last_meeting_ends_after_the_year_9999_is_refused(
     advisor: Caller,
 ) -> None:

@@ -21,6 +21,8 @@ FIELD = "recurrence_rule"
 ALLOWED_FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 # A finite series longer than this is almost certainly a mistake (and would be slow to list).
 MAX_OCCURRENCES = 10_000
+# Meetings are planned for this millennium; later dates overflow date arithmetic downstream.
+LAST_YEAR = 2999
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,14 @@ def _parts(text: str) -> list[tuple[str, str]]:
     return parts
 
 
+def _runs_too_long() -> InvalidInputError:
+    return InvalidInputError(f"the rule runs past the year {LAST_YEAR}; end it sooner", field=FIELD)
+
+
 def _until_in_utc(value: str, zone: ZoneInfo) -> str:
     """UNTIL as the UTC instant dateutil needs; dates and local times are read in the event zone."""
+    if value[:4].isdigit() and int(value[:4]) > LAST_YEAR:
+        raise _runs_too_long()
     try:
         if value.endswith("Z"):
             return value
@@ -108,13 +116,18 @@ def check_rule(text: str, first_start: datetime) -> CheckedRule:
         raise InvalidInputError("the rule gives no occurrences after the start", field=FIELD)
     last_start: datetime | None = None
     if "COUNT" in values or "UNTIL" in values:
-        starts = list(itertools.islice(built, MAX_OCCURRENCES + 1))
+        try:
+            starts = list(itertools.islice(built, MAX_OCCURRENCES + 1))
+        except (ValueError, OverflowError):  # dateutil stepping past datetime's year 9999
+            raise _runs_too_long() from None
         if len(starts) > MAX_OCCURRENCES:
             raise InvalidInputError(
                 f"the rule gives more than {MAX_OCCURRENCES} occurrences; end it sooner",
                 field=FIELD,
             )
         last_start = starts[-1]
+        if last_start.year > LAST_YEAR:
+            raise _runs_too_long()
     return CheckedRule(text=canonical, last_start=last_start)
 
 
