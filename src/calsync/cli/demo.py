@@ -7,6 +7,7 @@ emulator and the sync to it) without this command turning into one long function
 from __future__ import annotations
 
 import os
+import secrets
 import shlex
 from datetime import date
 from pathlib import Path
@@ -24,7 +25,9 @@ from calsync.crm.database import (
     database_url,
 )
 from calsync.crm.services.api_tokens import create_api_token, list_api_tokens, revoke_api_token
+from calsync.crm.services.users import UserChanges, update_user
 from calsync.demo_data import DemoSummary, NotADemoDatabaseError, seed_demo_data
+from calsync.web.passwords import hash_password
 
 DEMO_DATA_DIR = Path("data")
 DEMO_TOKEN_NAME = "calsync demo"
@@ -38,11 +41,12 @@ def demo_database_url() -> str:
     return database_url(environment)
 
 
-def prepare_demo(url: str, today: date) -> tuple[DemoSummary, str]:
-    """Migrate, seed (once) and issue the administrator a fresh demo token; returns both.
+def prepare_demo(url: str, today: date) -> tuple[DemoSummary, str, str]:
+    """Migrate, seed (once) and issue the administrator a fresh demo token and web password;
+    returns the summary, the token and the password.
 
-    The previous demo token is revoked, so running the demo again adds nothing to the database
-    and only the token printed last works.
+    The previous demo token is revoked and the password replaced, so running the demo again adds
+    nothing to the database and only the token and password printed last work.
     """
     migrate_or_exit(url)
     engine = create_database_engine(url)
@@ -53,13 +57,19 @@ def prepare_demo(url: str, today: date) -> tuple[DemoSummary, str]:
                 if token.name == DEMO_TOKEN_NAME:
                     revoke_api_token(session, token.id)
             secret = create_api_token(session, summary.admin.id, DEMO_TOKEN_NAME).secret
+            password = secrets.token_urlsafe(12)
+            update_user(
+                session, summary.admin.id, UserChanges(password_hash=hash_password(password))
+            )
             session.commit()
     finally:
         engine.dispose()
-    return summary, secret
+    return summary, secret, password
 
 
-def welcome_text(summary: DemoSummary, url: str, server: str, token: str) -> str:
+def welcome_text(
+    summary: DemoSummary, url: str, server: str, token: str, password: str | None = None
+) -> str:
     """What the demo prints before serving: where things are and how to make a first call."""
     shown_database = make_url(url).render_as_string(hide_password=True)
     seeded = (
@@ -78,6 +88,11 @@ def welcome_text(summary: DemoSummary, url: str, server: str, token: str) -> str
             f"API documentation:   {server}/api/v1/docs",
             f"Administrator:       {summary.admin.name} <{summary.admin.email}>",
             f"Their API token:     {token}",
+            *(
+                [f"Sign in at {server}/signin as {summary.admin.email} / {password}"]
+                if password
+                else []
+            ),
             "",
             "Try:",
             f"  {curl}",
@@ -105,12 +120,12 @@ def demo(
     """
     url = demo_database_url()
     try:
-        summary, token = prepare_demo(url, date.today())
+        summary, token, password = prepare_demo(url, date.today())
     except NotADemoDatabaseError as refused:
         typer.echo(f"Error: {refused}", err=True)
         raise typer.Exit(code=1) from None
     server = base_url(host, port)
-    typer.echo(welcome_text(summary, url, server, token))
+    typer.echo(welcome_text(summary, url, server, token, password))
     if seed_only:
         return
     typer.echo("\nServing; press Ctrl+C to stop.")
