@@ -344,3 +344,25 @@ def test_disabling_brings_back_the_enable_page(admin: TestClient, session: Sessi
     assert "The Microsoft 365 sync is disabled." in html
     assert "not enabled" in html
     assert organization(session).tenant_id == TENANT  # kept for the next enable
+
+
+def test_a_certificate_without_its_private_key_or_with_a_broken_one_is_named(
+    admin: TestClient, session: Session
+) -> None:
+    status, html = connect(
+        admin, credential="certificate", client_secret="", certificate_thumbprint="AB" * 20
+    )
+    assert status == 422
+    assert "Private key (PEM) is required" in html
+    status, html = connect(
+        admin,
+        credential="certificate",
+        client_secret="",
+        certificate_thumbprint="AB" * 20,
+        private_key_pem="not a key",
+    )
+    assert status == 422
+    assert 'id="error-private_key_pem"' in html
+    assert "Private key (PEM): must be a PEM private key" in html
+    assert "not a key" not in html  # a private key is never rendered back either
+    assert organization(session).tenant_id is None

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from calsync.crm.models import Event, Individual, User
+from calsync.crm.services.custom_fields import define_custom_field
 from calsync.crm.services.people import IndividualInput, create_individual
 from calsync.workflows import store
 from calsync.workflows.models import RunStatus
@@ -218,3 +219,22 @@ def test_running_without_choosing_a_record_is_refused_next_to_the_field(
         assert refused.status_code == 422  # type: ignore[attr-defined]
         assert 'id="error-record_id"' in refused.text  # type: ignore[attr-defined]
     assert store.list_runs(db, workflow_id=workflow.id) == []
+
+
+def test_a_field_change_trigger_on_a_custom_field_is_saved_and_described(
+    signed_in_admin: TestClient, db: Session
+) -> None:
+    define_custom_field(db, "individual", "stage", "Stage", "Text")
+    db.commit()
+    response = post(
+        signed_in_admin,
+        "/admin/workflows/new",
+        "/admin/workflows/new",
+        workflow_form(
+            trigger_kind="on_field_change", trigger_field="custom.stage", trigger_value="Review"
+        ),
+    )
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    [definition] = store.list_workflows(db)
+    assert (definition.trigger_field, definition.trigger_value) == ("custom.stage", "Review")
+    assert "When custom.stage becomes “Review”" in signed_in_admin.get("/admin/workflows").text
