@@ -1,16 +1,18 @@
 """Run a `SyncRuntime` for as long as the web app runs (`calsync serve`, `calsync demo`).
 
 `install_sync_runtime(app)` wraps the app's lifespan: after the app has started, the push worker and
-scheduler start on uvicorn's event loop and are published as `app.state.sync_runtime` (the API's
-"sync now" uses it); they stop before the app closes its database. The Graph endpoints and the
-secret key are published too (`app.state.graph_endpoints`, `app.state.secret_box`), so enabling
-through the API tests the connection against the same Microsoft 365 the runtime will use. With
+scheduler start in a thread with an event loop of their own (`host.RuntimeHost`, which says why)
+and are published as `app.state.sync_runtime` (the API's "sync now" uses it); they stop before the
+app closes its database. The Graph endpoints and the secret key are published too
+(`app.state.graph_endpoints`, `app.state.secret_box`), so enabling through the API tests the
+connection against the same Microsoft 365 the runtime will use. With
 `CALSYNC_PUBLIC_URL` set (or `webhooks` given), the webhook receiver is mounted and the runtime
 keeps a subscription per synced mailbox.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,6 +20,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from calsync.runtime.connection import GraphEndpoints
+from calsync.runtime.host import RuntimeHost
 from calsync.runtime.logs import configure_logging
 from calsync.runtime.receiver import router as webhook_receiver
 from calsync.runtime.secrets import SecretBox
@@ -54,12 +57,13 @@ def install_sync_runtime(
                 webhooks=webhooks,
                 **runtime_options,
             )
-            await runtime.start()
-            running.state.sync_runtime = runtime
+            host = RuntimeHost(runtime)
+            await asyncio.to_thread(host.start)
+            running.state.sync_runtime = host
             try:
                 yield
             finally:
                 running.state.sync_runtime = None
-                await runtime.stop()
+                await asyncio.to_thread(host.stop)
 
     app.router.lifespan_context = lifespan

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from calsync.runtime.service import SyncRuntime
+from calsync.runtime.host import RuntimeHost
 from calsync.runtime.webhooks import LIFECYCLE_PATH, NOTIFICATIONS_PATH
 
 router = APIRouter(include_in_schema=False)
@@ -25,7 +25,7 @@ async def _receive(request: Request) -> Response:
     if token is not None:
         return PlainTextResponse(token)  # query parameters arrive URL-decoded
     runtime = getattr(request.app.state, "sync_runtime", None)
-    if not isinstance(runtime, SyncRuntime) or runtime.subscriptions is None:
+    if not isinstance(runtime, RuntimeHost) or runtime.subscriptions is None:
         return JSONResponse({"error": "webhooks are not enabled on this server"}, status_code=404)
     try:
         body: Any = json.loads(await request.body())

@@ -23,8 +23,8 @@ from calsync.runtime.enablement import (
     test_mailbox_or_default,
 )
 from calsync.runtime.errors import SyncServiceError
+from calsync.runtime.host import RuntimeHost
 from calsync.runtime.secrets import SecretBox
-from calsync.runtime.service import SyncRuntime
 from calsync.runtime.status import LogFilter, mailbox_states, sync_log_query
 from calsync.sync.storage.models import LogKind
 from calsync.web.api.schemas.errors import error_responses
@@ -77,9 +77,9 @@ def secret_box(request: Request) -> SecretBox:
         _refuse(error)
 
 
-def sync_runtime(request: Request) -> SyncRuntime | None:
+def sync_runtime(request: Request) -> RuntimeHost | None:
     runtime = getattr(request.app.state, "sync_runtime", None)
-    return runtime if isinstance(runtime, SyncRuntime) else None
+    return runtime if isinstance(runtime, RuntimeHost) else None
 
 
 def _connection_out(organization: Organization) -> SyncConnectionOut:
