@@ -14,7 +14,7 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from calsync.crm.models import Organization, Role, User
@@ -366,3 +366,21 @@ def test_a_certificate_without_its_private_key_or_with_a_broken_one_is_named(
     assert "Private key (PEM): must be a PEM private key" in html
     assert "not a key" not in html  # a private key is never rendered back either
     assert organization(session).tenant_id is None
+
+
+def test_the_page_says_why_an_enabled_sync_cannot_run(admin: TestClient, session: Session) -> None:
+    connect(admin)
+    assert "Running in this server" in admin.get("/admin/sync").text
+    # The secret was sealed with another key (a restored database, a lost key file).
+    session.execute(
+        update(Organization).values(
+            client_secret_encrypted=SecretBox([Fernet.generate_key()]).seal(CLIENT_SECRET)
+        )
+    )
+    session.commit()
+    deadline = time.monotonic() + 10
+    while 'id="service-problem"' not in (page := admin.get("/admin/sync").text):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert "Cannot run:" in page
+    assert "cannot be decrypted" in page

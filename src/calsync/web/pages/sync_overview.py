@@ -51,12 +51,15 @@ def render_overview(
     status_code: int = 200,
 ) -> Response:
     organization = get_organization(session)
+    runtime = sync_runtime(request)
     context = {
         "nav": "sync",
         "organization": organization,
         "frequency": frequency_label(organization.run_frequency_minutes),
         "mailboxes": mailbox_states(session),
-        "service_running": sync_runtime(request) is not None,
+        "service_running": runtime is not None,
+        # Why an enabled sync cannot run (a secret sealed with another key, …), as the API says.
+        "service_problem": runtime.problem if runtime is not None else None,
         "sync_error": sync_error,
         **connection_form_context(session),
     }
