@@ -143,3 +143,22 @@ def test_the_demo_syncs_both_ways_without_a_manual_step(
                 time.sleep(0.1)
         finally:
             engine.dispose()
+
+
+def test_the_demo_emulator_comes_back_on_the_port_its_delta_links_name(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'calsync.sqlite3'}"
+    upgrade_database(url)
+    engine = create_database_engine(url)
+    with create_session_factory(engine)() as session:
+        seed_demo_data(session, date.today())
+        session.commit()
+    engine.dispose()
+    first = start_embedded_microsoft365(url, tmp_path)  # 8765, or a free port if it is taken
+    port = first.server.port
+    first.stop()
+    again = start_embedded_microsoft365(url, tmp_path)
+    try:
+        assert again.server.port == port
+        assert again.endpoints.graph_url == f"https://127.0.0.1:{port}/v1.0"
+    finally:
+        again.stop()

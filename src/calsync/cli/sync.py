@@ -33,7 +33,6 @@ from calsync.crm.services.organization import get_organization
 from calsync.emulator.server import EmulatorServerError
 from calsync.runtime.connection import GraphEndpoints, TenantConnection
 from calsync.runtime.embedded import (
-    DEMO_EMULATOR_PORT,
     EmbeddedMicrosoft365,
     start_embedded_microsoft365,
 )
@@ -265,7 +264,7 @@ def serve_demo_with_sync(url: str, host: str, port: int, *, default_data_dir: Pa
     if port_setting and not port_setting.isdigit():
         typer.echo(f"Error: {EMULATOR_PORT_VARIABLE} must be a port number", err=True)
         raise typer.Exit(code=1)
-    emulator_port = int(port_setting) if port_setting else DEMO_EMULATOR_PORT
+    emulator_port = int(port_setting) if port_setting else None
     try:
         embedded = start_embedded_microsoft365(url, data_dir, port=emulator_port)
     except EmulatorServerError as error:

@@ -4,8 +4,9 @@ sync enabled against it, so the demo syncs both ways without any set-up step.
 `start_embedded_microsoft365` starts the emulator over TLS on a loopback port with one mailbox per
 staff user, switches every staff user's sync on, and enables the organisation's sync through the
 same path an administrator uses (a real token request through MSAL, trusting the emulator's CA,
-then a test call). The emulator keeps its state in the data directory, and listens on a fixed port
-by default, so the delta links the CRM stored stay valid when the demo is started again.
+then a test call). The emulator keeps its state in the data directory and listens on the same port
+every run (8765, or the free port the first run found, remembered in `data/emulator-port`), so
+the delta links the CRM stored stay valid when the demo is started again.
 
 `calsync.cli.sync.serve_with_sync` then serves the web app with the sync service in the same
 process.
@@ -26,7 +27,7 @@ from calsync.crm.database import DATA_DIR_VARIABLE, create_database_engine, crea
 from calsync.crm.models import User
 from calsync.crm.services.users import UserChanges, update_user
 from calsync.emulator.config import EmulatorConfig
-from calsync.emulator.server import EmulatorServer
+from calsync.emulator.server import EmulatorServer, EmulatorServerError
 from calsync.runtime.connection import GraphEndpoints, TenantConnection
 from calsync.runtime.enablement import ConnectionCheck, enable_sync
 from calsync.runtime.secrets import SecretBox
@@ -35,6 +36,7 @@ DEMO_TENANT = "harborview.onmicrosoft.com"
 DEMO_EMULATOR_PORT = 8765
 STATE_FILE_NAME = "emulator.sqlite3"
 CA_FILE_NAME = "emulator-ca.pem"
+PORT_FILE_NAME = "emulator-port"
 
 
 @dataclass
@@ -61,10 +63,39 @@ class EmbeddedMicrosoft365:
         )
 
 
+def demo_emulator_port(data_dir: Path, requested: int | None) -> int | None:
+    """The port the demo's emulator should use: the one asked for, else the one it used before
+    (its delta links, stored in the CRM, name it), else None (8765, or any free one if taken)."""
+    if requested is not None:
+        return requested
+    remembered = (
+        (data_dir / PORT_FILE_NAME).read_text().strip()
+        if (data_dir / PORT_FILE_NAME).is_file()
+        else ""
+    )
+    return int(remembered) if remembered.isdigit() else None
+
+
+def _started(config: EmulatorConfig, data_dir: Path, port: int | None) -> EmulatorServer:
+    ca_path = data_dir / CA_FILE_NAME
+    if port is not None:
+        return EmulatorServer(config, tls=True, ca_path=ca_path, port=port).start()
+    try:
+        server = EmulatorServer(config, tls=True, ca_path=ca_path, port=DEMO_EMULATOR_PORT)
+        return server.start()
+    except EmulatorServerError:
+        # A first demo run on a machine where 8765 is taken: any free port will do, and is
+        # remembered for the next runs.
+        return EmulatorServer(config, tls=True, ca_path=ca_path, port=0).start()
+
+
 def start_embedded_microsoft365(
-    database_url: str, data_dir: Path, *, port: int = DEMO_EMULATOR_PORT
+    database_url: str, data_dir: Path, *, port: int | None = None
 ) -> EmbeddedMicrosoft365:
-    """Start the emulator with the staff's mailboxes and enable the sync against it."""
+    """Start the emulator with the staff's mailboxes and enable the sync against it.
+
+    `port`: the emulator's port; by default the one of the previous run in `data_dir`, else 8765,
+    else a free one."""
     data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_database_engine(database_url)
     sessions = create_session_factory(engine)
@@ -85,8 +116,8 @@ def start_embedded_microsoft365(
             mailboxes=mailboxes,
             state_path=data_dir / STATE_FILE_NAME,
         )
-        server = EmulatorServer(config, tls=True, ca_path=data_dir / CA_FILE_NAME, port=port)
-        server.start()
+        server = _started(config, data_dir, demo_emulator_port(data_dir, port))
+        (data_dir / PORT_FILE_NAME).write_text(f"{server.port}\n")
         endpoints = GraphEndpoints(
             authority_host=server.base_url,
             graph_url=server.graph_url,
