@@ -10,7 +10,7 @@ same set on both sides.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -78,9 +78,14 @@ class CrmWriter:
     now: datetime
     raw_events: Mapping[str, GraphModelEvent]
     writes: int = 0
+    _owners: dict[str, User] = field(default_factory=dict)
 
     def owner(self, mailbox: str) -> User:
-        user = find_user_by_email(self.session, mailbox)
+        user = self._owners.get(mailbox)
+        if user is None:
+            user = find_user_by_email(self.session, mailbox)
+            if user is not None:
+                self._owners[mailbox] = user
         if user is None:
             raise SkipEvent(
                 "mailbox_without_user",
@@ -315,16 +320,20 @@ def save_link(
     """Write the link (insert or update), replacing any stale link of the same Graph event."""
     if save.graph_id is None:
         raise InconsistentSyncState("a link needs the Graph id", field="graph_id")
-    existing = session.scalar(
-        select(SyncLinkRecord).where(SyncLinkRecord.crm_event_id == crm_event_id)
-    )
-    stale = session.scalar(
+    rows = session.scalars(
         select(SyncLinkRecord).where(
-            SyncLinkRecord.mailbox == save.mailbox, SyncLinkRecord.graph_id == save.graph_id
+            (SyncLinkRecord.crm_event_id == crm_event_id)
+            | (
+                (SyncLinkRecord.mailbox == save.mailbox)
+                & (SyncLinkRecord.graph_id == save.graph_id)
+            )
         )
-    )
-    if stale is not None and stale is not existing:
-        session.delete(stale)
+    ).all()
+    existing = next((row for row in rows if row.crm_event_id == crm_event_id), None)
+    stale = [row for row in rows if row is not existing]
+    if stale:
+        for row in stale:
+            session.delete(row)
         session.flush()
     record = existing or SyncLinkRecord(crm_event_id=crm_event_id)
     record.mailbox = save.mailbox
@@ -340,7 +349,6 @@ def save_link(
     record.base = snapshot_to_json(save.base)
     if existing is None:
         session.add(record)
-    session.flush()
     return record
 
 

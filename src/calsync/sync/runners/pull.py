@@ -15,6 +15,7 @@ so those events are seen again on the next run instead of being skipped.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -96,6 +97,10 @@ class PullReport:
     errors: int = 0
     cursor_advanced: bool = False
     notices: list[str] = field(default_factory=list)
+
+
+Twins = dict[tuple[datetime, str], list[Event]]
+"""Unlinked CRM events imported from Microsoft 365, by start and subject (lost-state re-links)."""
 
 
 @dataclass
@@ -251,9 +256,12 @@ class PullRunner:
             if confirmed is not None:
                 changed[gid] = confirmed
         masters = await self._series_masters(mailbox, changed, raw, log)
+        twins = self._unlinked_imports(session, mailbox)
         ordered: list[GraphEvent | GraphDeleted] = [*masters, *changed.values()]
         planned = [
-            p for p in (self._plan(session, mailbox, ev, links, report, log) for ev in ordered) if p
+            p
+            for p in (self._plan(session, mailbox, ev, links, twins, report, log) for ev in ordered)
+            if p
         ]
         counts = count_deletions(p.plan for p in planned)
         decision = check_mass_deletion(
@@ -352,11 +360,12 @@ class PullRunner:
         mailbox: str,
         graph: GraphEvent | GraphDeleted,
         links: dict[str, SyncLinkRecord],
+        twins: Twins,
         report: PullReport,
         log: RunLog,
     ) -> _Planned | None:
         try:
-            state, crm_event_id, tombstone = self._state(session, mailbox, graph, links)
+            state, crm_event_id, tombstone = self._state(session, mailbox, graph, links, twins)
             if state is None:
                 return None
             plan = plan_event(state)
@@ -375,6 +384,7 @@ class PullRunner:
         mailbox: str,
         graph: GraphEvent | GraphDeleted,
         links: dict[str, SyncLinkRecord],
+        twins: Twins,
     ) -> tuple[EventState | None, int | None, bool]:
         record = links.get(graph.graph_id)
         if record is not None:
@@ -403,42 +413,46 @@ class PullRunner:
                     return EventState(crm=crm, graph=graph), crm_id, False
             elif self._has_tombstone(session, crm_id):
                 return EventState(crm=CrmDeleted(pushed_from), graph=graph), crm_id, True
-        orphan = self._unlinked_twin(session, mailbox, graph)
+        orphan = self._unlinked_twin(graph, twins)
         if orphan is not None:
             crm = crm_event_of(session, orphan, mailbox, None)
             return EventState(crm=crm, graph=graph), orphan.id, False
         return EventState(graph=graph, meeting=meeting), None, False
 
     @staticmethod
-    def _unlinked_twin(session: Session, mailbox: str, graph: GraphEvent) -> Event | None:
+    def _unlinked_twin(graph: GraphEvent, twins: Twins) -> Event | None:
         """After lost state, the CRM event imported earlier from this Outlook event, if any.
 
-        CRM rows carry no Graph id or iCalUId, so an unlinked Microsoft 365 event of the same
+        CRM rows carry no Graph id or iCalUId, so the one unlinked Microsoft 365 event of the same
         owner with the same subject and start is taken to be it: re-linking it (Microsoft 365 wins
         any difference) is safe, importing it again would show the meeting twice.
         """
-        owner = find_user_by_email(session, mailbox)
         timing = graph.snapshot.timing
-        if owner is None or not isinstance(timing, TimedSpan):
+        if not isinstance(timing, TimedSpan):
             return None
-        candidates = session.scalars(
+        candidates = twins.get((timing.start, graph.snapshot.subject), [])
+        if len(candidates) != 1:
+            return None
+        return candidates.pop()
+
+    @staticmethod
+    def _unlinked_imports(session: Session, mailbox: str) -> Twins:
+        """The mailbox owner's events imported from Microsoft 365 that have no link (one query)."""
+        owner = find_user_by_email(session, mailbox)
+        if owner is None:
+            return {}
+        events = session.scalars(
             select(Event).where(
                 Event.owner_id == owner.id,
                 Event.origin == CrmOrigin.MICROSOFT365,
                 Event.copy_of_event_id.is_(None),
-                Event.start_at == timing.start,
-                Event.subject == graph.snapshot.subject,
+                Event.id.not_in(select(SyncLinkRecord.crm_event_id)),
             )
         ).all()
-        linked = set(
-            session.scalars(
-                select(SyncLinkRecord.crm_event_id).where(
-                    SyncLinkRecord.crm_event_id.in_([event.id for event in candidates])
-                )
-            )
-        )
-        unlinked = [event for event in candidates if event.id not in linked]
-        return unlinked[0] if len(unlinked) == 1 else None
+        twins: Twins = {}
+        for event in events:
+            twins.setdefault((event.start_at, event.subject), []).append(event)
+        return twins
 
     @staticmethod
     def _has_tombstone(session: Session, crm_event_id: int) -> bool:
