@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import msal
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from calsync.graph import auth
 from calsync.graph.auth import MsalTokenProvider
@@ -17,6 +19,13 @@ from calsync.graph.errors import ConfigurationInvalid, TokenAcquisitionFailed
 from calsync.graph.settings import CertificateCredential
 
 from .conftest import settings
+
+KEY_PEM = (
+    ec.generate_private_key(ec.SECP256R1())
+    .private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    .decode()
+)
+DAMAGED_KEY_PEM = "-----BEGIN PRIVATE KEY-----\nZGFtYWdlZA==\n-----END PRIVATE KEY-----\n"
 
 
 class FakeMsalApp:
@@ -140,12 +149,10 @@ def test_a_certificate_is_handed_to_msal_as_its_credential_dict(
 ) -> None:
     seen: dict[str, Any] = {}
     monkeypatch.setattr(msal, "ConfidentialClientApplication", lambda cid, **kw: seen.update(kw))
-    cert = CertificateCredential(
-        private_key_pem="-----BEGIN PRIVATE KEY-----", public_certificate_pem="-----BEGIN CERT"
-    )
+    cert = CertificateCredential(private_key_pem=KEY_PEM, public_certificate_pem="-----BEGIN CERT")
     auth._build_application(settings(client_secret=None, certificate=cert), httpx.Client())
     assert seen["client_credential"] == {
-        "private_key": "-----BEGIN PRIVATE KEY-----",
+        "private_key": KEY_PEM,
         "public_certificate": "-----BEGIN CERT",
     }
 
@@ -169,21 +176,23 @@ def test_bad_settings_are_refused_naming_the_setting(overrides: dict[str, Any], 
 
 
 @pytest.mark.parametrize(
-    ("pem", "field"),
+    ("pem", "thumbprint", "field"),
     [
-        ("-----BEGIN PRIVATE KEY-----", "certificate.public_certificate_pem"),
-        ("not a key", "certificate.private_key_pem"),
+        ("-----BEGIN PRIVATE KEY-----", None, "certificate.public_certificate_pem"),
+        ("not a key", "A1B2", "certificate.private_key_pem"),
+        (DAMAGED_KEY_PEM, "A1B2", "certificate.private_key_pem"),
     ],
 )
-def test_an_unusable_certificate_is_refused_naming_the_part(pem: str, field: str) -> None:
+def test_an_unusable_certificate_is_refused_naming_the_part(
+    pem: str, thumbprint: str | None, field: str
+) -> None:
     with pytest.raises(ConfigurationInvalid) as caught:
-        CertificateCredential(private_key_pem=pem)
+        CertificateCredential(private_key_pem=pem, thumbprint=thumbprint)
     assert caught.value.field == field
 
 
 def test_secrets_never_appear_in_the_settings_repr() -> None:
-    cert = CertificateCredential(
-        private_key_pem="-----BEGIN PRIVATE KEY-----abc", thumbprint="A1B2"
-    )
+    cert = CertificateCredential(private_key_pem=KEY_PEM, thumbprint="A1B2")
+    key_body = KEY_PEM.splitlines()[1]
     assert "s3cret" not in repr(settings())
-    assert "abc" not in repr(settings(client_secret=None, certificate=cert))
+    assert key_body not in repr(settings(client_secret=None, certificate=cert))

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
 from calsync.graph.errors import ConfigurationInvalid
 
 ENTRA_AUTHORITY_HOST = "https://login.microsoftonline.com"
@@ -39,6 +41,17 @@ class CertificateCredential:
                 "certificate.public_certificate_pem",
                 "give the public certificate (or its SHA-1 thumbprint) so Entra ID finds the key",
             )
+        # Read it now: MSAL would only fail when it signs the first token request, with an error
+        # of its JWT library instead of one naming the field.
+        passphrase = self.passphrase.encode() if self.passphrase else None
+        try:
+            load_pem_private_key(self.private_key_pem.encode(), password=passphrase)
+        except (ValueError, TypeError) as exc:
+            raise ConfigurationInvalid(
+                "certificate.private_key_pem",
+                "cannot be read as a PEM private key (damaged, or the passphrase is wrong or "
+                f"missing): {exc}",
+            ) from None
 
     def to_msal(self) -> dict[str, str]:
         credential = {"private_key": self.private_key_pem}
