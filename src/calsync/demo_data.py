@@ -30,6 +30,7 @@ from calsync.crm.services.people import (
     create_individual,
 )
 from calsync.crm.services.users import create_user, find_user_by_email
+from calsync.workflows.demo import add_demo_workflows
 
 FIRM_DOMAIN = "harborview.example"
 ADMIN_EMAIL = f"dana.whitfield@{FIRM_DOMAIN}"
@@ -359,4 +360,5 @@ def seed_demo_data(session: Session, today: date) -> DemoSummary:
     clients = _add_clients(session, advisors, monday)
     partners = _add_partners(session)
     _schedule_week(session, admin, advisors, clients, partners, monday)
+    add_demo_workflows(session)
     return DemoSummary(created=True, admin=admin)

@@ -28,6 +28,7 @@ from calsync.crm.services.api_tokens import resolve_api_token
 from calsync.crm.services.calendar import list_events
 from calsync.crm.services.users import create_user
 from calsync.demo_data import ADMIN_EMAIL, seed_demo_data
+from calsync.workflows.models import WorkflowDefinition
 
 
 @pytest.fixture
@@ -65,6 +66,8 @@ def test_the_demo_firm_has_the_promised_people_and_meetings(session: Session) ->
     assert any(event.is_all_day for event in events)
     assert any(event.recurrence_rule for event in events)
     assert any(event.copy_of_event_id for event in events), "no internal meeting copies"
+    workflow_names = set(session.scalars(select(WorkflowDefinition.name)))
+    assert {"Annual review", "Welcome call"} <= workflow_names
 
 
 def test_the_demo_week_is_the_week_of_the_given_day(session: Session) -> None:

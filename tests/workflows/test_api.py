@@ -17,7 +17,6 @@ from calsync.crm.services.custom_fields import define_custom_field, set_custom_v
 from calsync.crm.services.people import IndividualInput, create_individual
 from calsync.web import WebSettings, create_app
 from calsync.web.api import API_PREFIX
-from calsync.workflows.triggers import install_workflow_triggers
 from tests.web.conftest import Caller, assert_error, make_caller
 from tests.workflows.conftest import annual_review
 
@@ -26,9 +25,7 @@ CHICAGO = ZoneInfo("America/Chicago")
 
 @pytest.fixture
 def app(database_url: str) -> Iterator[FastAPI]:
-    app = create_app(WebSettings(database_url=database_url))
-    # Until `create_app` installs it (idempotent, so installing here as well is harmless).
-    install_workflow_triggers(app.state.session_factory)
+    app = create_app(WebSettings(database_url=database_url))  # installs the workflow triggers
     yield app
     app.state.engine.dispose()
 

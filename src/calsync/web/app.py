@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+import calsync.sync.storage  # noqa: F401  (installs the sync outbox listener for every session)
 from calsync import __version__
 from calsync.web.api import API_PREFIX, api_router
 from calsync.web.database import attach_database
@@ -19,6 +20,7 @@ from calsync.web.errors import install_error_handlers
 from calsync.web.health import router as health_router
 from calsync.web.pages import install_pages
 from calsync.web.settings import WebSettings
+from calsync.workflows.triggers import install_workflow_triggers
 
 API_DESCRIPTION = """\
 CalSync's REST API: the CRM's people (users, individuals, contacts, contact point emails),
@@ -50,6 +52,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     )
     app.state.settings = settings
     attach_database(app, settings.database_url)
+    install_workflow_triggers(app.state.session_factory)
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(health_router)
