@@ -21,7 +21,7 @@ from calsync.crm.database import (
 from calsync.web import passwords
 from calsync.web.passwords import PasswordError, user_with_email
 
-app = typer.Typer(help="Manage staff users' web sign-in.", no_args_is_help=True)
+app = typer.Typer(help="Create staff users and manage their web sign-in.", no_args_is_help=True)
 
 
 @app.command("set-password")
