@@ -11,7 +11,6 @@ Outlook would, with an app-only token.
 
 from __future__ import annotations
 
-import re
 import ssl
 import time
 from collections.abc import Callable, Iterator
@@ -358,9 +357,9 @@ def test_an_outlook_series_shows_its_recurrence_read_only(
     reload_until_visible(page, occurrence)
     expect(occurrence).to_have_count(1)  # one entry per occurrence, never the series twice
     occurrence.first.click()
-    summary = page.locator("#m365-recurrence")
-    expect(summary).to_contain_text(re.compile(r"[Ww]eek"))
-    expect(summary).to_contain_text("Tuesday")
+    expect(page.locator("#m365-recurrence")).to_have_text(
+        f"Every week on Tuesday, until {last_day.day} {last_day:%B %Y}"
+    )
     expect(page.locator("#recurrence-locked")).to_contain_text("change it in Outlook")
     expect(page.get_by_label("Repeats (CRM recurrence)")).to_have_count(0)
     screenshot(page, "e2e-event-outlook-series")
@@ -431,7 +430,9 @@ def test_a_run_frequency_the_form_does_not_offer_is_refused_next_to_the_field(
     )
     page.get_by_role("button", name="Save Sync Settings").click()
     error = page.locator("#error-run_frequency_minutes")
-    expect(error).to_contain_text("Run frequency")
+    expect(error).to_have_text(
+        "Run frequency: must be one of 5, 15, 30, 60, 120, 240, 360, 720, 1440 (minutes)"
+    )
     expect(page.get_by_label("Run frequency")).to_have_attribute("aria-invalid", "true")
     screenshot(page, "e2e-sync-settings-bad-frequency")
     page.goto("/admin/sync/settings")
