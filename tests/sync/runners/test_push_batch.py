@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -15,6 +16,7 @@ from calsync.crm.models import SyncStatus
 from calsync.emulator.control_client import EmulatorControl
 from calsync.emulator.server import EmulatorServer
 from calsync.graph.client import GraphClient
+from calsync.graph.models import PatternedRecurrence, RecurrencePattern, RecurrenceRange
 from calsync.sync.runners.push import PushRunner
 from calsync.sync.storage.models import OutboxEntry
 from tests.fixtures.emulator import ADELE, MEGAN
@@ -217,3 +219,49 @@ async def test_an_item_changed_in_outlook_meanwhile_waits_for_the_pull_and_the_o
     assert [entry.crm_event_id for entry in world.log("changed_in_outlook_meanwhile")] == [
         event_ids[0]
     ]
+
+
+async def test_a_series_master_and_its_occurrences_never_share_a_batch(
+    world: World, counted: CountedPush
+) -> None:
+    start = soon(2)
+    local = start.astimezone(ZoneInfo("America/New_York"))
+    pattern = PatternedRecurrence(
+        pattern=RecurrencePattern(
+            type="weekly", interval=1, days_of_week=[local.strftime("%A").lower()]
+        ),
+        range=RecurrenceRange(type="numbered", start_date=local.date(), number_of_occurrences=4),
+    )
+    master = await world.outlook_create(ADELE, "Weekly check-in", start, recurrence=pattern)
+    await world.sync.run_once()
+    [series] = [e for e in world.crm_events(ADELE) if e.m365_recurrence_summary]
+    first, second = sorted(
+        (e for e in world.crm_events(ADELE) if e.series_event_id is not None),
+        key=lambda e: e.start_at,
+    )[:2]
+    single = world.crm_create(ADELE, "One-off", soon(5))
+    await counted.runner.push_pending()
+    world.crm_update(single, location="Lobby")
+    world.crm_update(series.id, location="Main office")
+    world.crm_update(first.id, location="Board room")
+    world.crm_update(second.id, location="Library")
+    counted.requests.clear()
+
+    report = await counted.runner.push_pending()
+
+    # [one-off, master], then both occurrences together: never the master with an occurrence.
+    assert counted.requests == ["POST /v1.0/$batch"] * 2
+    # The master's change reached its occurrences first (new change keys), so, exactly as one
+    # request after the other, their PATCHes are refused with 412 and wait for the pull's merge.
+    assert (report.pushed, report.failed, report.waiting_for_pull) == (2, 0, 2)
+    assert _outbox(world) == sorted([first.id, second.id])
+    for graph_id, location in ((master.id, "Main office"), (_graph_id(world, single), "Lobby")):
+        outlook = await world.outlook_event(ADELE, graph_id)
+        assert outlook.location is not None
+        assert outlook.location.display_name == location
+
+
+def _graph_id(world: World, event_id: int) -> str:
+    link = world.link_of(event_id)
+    assert link is not None
+    return link.graph_id

@@ -68,7 +68,7 @@ from calsync.sync.runners.crm_writes import CrmWriter, SkipEvent, forget_link, s
 from calsync.sync.runners.cursors import cursor_for, finish_run, start_run
 from calsync.sync.runners.push_writes import GraphWrite, graph_write_of, log_graph_write
 from calsync.sync.runners.sync_log import RunLog
-from calsync.sync.state import CrmDeleted, CrmEvent
+from calsync.sync.state import CrmDeleted, CrmEvent, GraphEventType, SyncLink
 from calsync.sync.storage.models import (
     CursorStatus,
     Direction,
@@ -105,6 +105,7 @@ class _Prepared:
     mailbox: str
     plan: EventPlan
     all_day_zone: str
+    series: tuple[str, bool] | None = None
 
 
 @dataclass
@@ -149,6 +150,10 @@ class PushRunner:
                 self._record_outcome(ready, None, report)
                 continue
             batch = waiting[ready.write.mailbox]
+            if _same_series_waiting(batch, ready):
+                # A series and its occurrences are one thing in Graph: keep their writes in order.
+                await self._send_batch(waiting.pop(ready.write.mailbox), report)
+                batch = waiting[ready.write.mailbox]
             batch.append(ready)
             if len(batch) == MAX_BATCH_ITEMS:
                 await self._send_batch(waiting.pop(ready.write.mailbox), report)
@@ -243,9 +248,10 @@ class PushRunner:
                     else None
                 )
             except (SyncError, InvalidArgument) as error:
-                code = error.code
-                message = error.message if isinstance(error, SyncError) else str(error)
-                log.error(code, message, crm_event_id=group.crm_event_id)
+                message = (
+                    error.message if isinstance(error, SyncError) else graph_failure_message(error)
+                )
+                log.error(error.code, message, crm_event_id=group.crm_event_id)
                 self._record_failure(session, group, message, log)
                 report.failed += 1
                 return None
@@ -365,7 +371,7 @@ class PushRunner:
         plan = plan_push(link, crm, outbox_entry_id=str(group.entry_ids[0]))
         for notice in plan.notices:
             log.notice(notice, crm_event_id=group.crm_event_id)
-        return _Prepared(group, mailbox, plan, zone)
+        return _Prepared(group, mailbox, plan, zone, _series_of(link))
 
     def _record_success(
         self,
@@ -458,3 +464,30 @@ def _failure_of(outcome: WriteOutcome) -> GraphError | None:
     ):
         return InvalidResponse("Graph answered the create without the event it made")
     return outcome.error
+
+
+def _series_of(link: SyncLink | None) -> tuple[str, bool] | None:
+    """The Graph id of the series the linked event belongs to, and whether it is the master."""
+    if link is None:
+        return None
+    if link.event_type is GraphEventType.SERIES_MASTER:
+        return link.graph_id, True
+    if link.series_master_graph_id is None:
+        return None
+    return link.series_master_graph_id, False
+
+
+def _same_series_waiting(batch: list[_Ready], ready: _Ready) -> bool:
+    """Whether the batch already writes to the master of `ready`'s series, or `ready` is a master
+    whose occurrences the batch writes to: a change to a series master can change its occurrences,
+    so those writes are not independent and must not share a batch (occurrences of one series
+    may: each is its own event)."""
+    series = ready.prepared.series
+    if series is None:
+        return False
+    master_id, is_master = series
+    for waiting in batch:
+        other = waiting.prepared.series
+        if other is not None and other[0] == master_id and (is_master or other[1]):
+            return True
+    return False
