@@ -1,14 +1,11 @@
 """The push runner: drains the outbox to Microsoft 365 (SPEC §2, CRM → Microsoft 365).
 
-Per CRM event with pending entries: read the event and its link and ask the core (`plan_push`);
-its one Graph write waits in its mailbox's batch. A batch of 20 writes (or what is left at the
-end) goes to Graph as one JSON `$batch` — one write per event, so the items are independent — and
-then, per item, one CRM transaction records the outcome — link, invitation sent, Teams join URL,
-sync status, log — and deletes the entries. A crash between the batch and those commits leaves the
-entries: the retry POSTs again with the same transactionId (Graph answers with the event made the
-first time) or PATCHes the same values again, so nothing is duplicated. A refused or failed item
-(or a batch that failed as a whole) leaves its entries too, with the error on the event's sync
-status; the other items of the batch are recorded as usual.
+Per CRM event with pending entries: read the event and its link, ask the core (`plan_push`), make
+the Graph write, then in one CRM transaction record the outcome — link, invitation sent, Teams join
+URL, sync status, log — and delete the entries. A crash between the Graph write and that commit
+leaves the entries: the retry POSTs again with the same transactionId (Graph answers with the event
+made the first time) or PATCHes the same values again, so nothing is duplicated. A refused or failed
+write leaves the entries too, with the error on the event's sync status.
 
 If-Match protects updates: a 412 means the event was changed in Outlook meanwhile, and the entry
 waits for the next pull, which merges both sides field by field.
@@ -30,20 +27,13 @@ from calsync.crm.services.event_sync_state import (
     mark_synced,
     record_invitation_sent,
 )
-from calsync.graph.batch import MAX_BATCH_ITEMS
-from calsync.graph.client import GraphClient, WriteOutcome
-from calsync.graph.errors import (
-    GraphError,
-    InvalidArgument,
-    InvalidResponse,
-    NotFound,
-    PreconditionFailed,
-)
+from calsync.graph.client import GraphClient
+from calsync.graph.errors import GraphError, NotFound, PreconditionFailed
 from calsync.graph.models import Event as GraphModelEvent
-from calsync.graph.writes import CancelEvent, CreateEvent, DeleteEvent
 from calsync.sync.actions import (
     CreateInGraph,
     DeleteInGraph,
+    DeleteMethod,
     EventPlan,
     ForgetLink,
     SaveLink,
@@ -60,15 +50,17 @@ from calsync.sync.runners.common import (
     system_clock,
 )
 from calsync.sync.runners.convert import (
+    ALL_FIELDS,
     crm_event_of,
+    draft_is_empty,
+    draft_of,
     graph_event_of,
     sync_link_of,
 )
 from calsync.sync.runners.crm_writes import CrmWriter, SkipEvent, forget_link, save_link
 from calsync.sync.runners.cursors import cursor_for, finish_run, start_run
-from calsync.sync.runners.push_writes import GraphWrite, graph_write_of, log_graph_write
 from calsync.sync.runners.sync_log import RunLog
-from calsync.sync.state import CrmDeleted, CrmEvent, GraphEventType, SyncLink
+from calsync.sync.state import CrmDeleted, CrmEvent
 from calsync.sync.storage.models import (
     CursorStatus,
     Direction,
@@ -105,16 +97,6 @@ class _Prepared:
     mailbox: str
     plan: EventPlan
     all_day_zone: str
-    series: tuple[str, bool] | None = None
-
-
-@dataclass
-class _Ready:
-    """A planned push waiting for its Graph write (None: nothing to send) and its run log."""
-
-    prepared: _Prepared
-    write: GraphWrite | None
-    log: RunLog
 
 
 class PushRunner:
@@ -138,27 +120,11 @@ class PushRunner:
         run_id = start_run(self._sessions, RunKind.PUSH, None)
         groups = self._pending_groups()
         held = self._held_deletions(groups, run_id)
-        waiting: dict[str, list[_Ready]] = defaultdict(list)
         for group in groups:
             if group.crm_event_id in held:
                 report.held += 1
                 continue
-            ready = self._prepare_group(group, run_id, report)
-            if ready is None:
-                continue
-            if ready.write is None:
-                self._record_outcome(ready, None, report)
-                continue
-            batch = waiting[ready.write.mailbox]
-            if _same_series_waiting(batch, ready):
-                # A series and its occurrences are one thing in Graph: keep their writes in order.
-                await self._send_batch(waiting.pop(ready.write.mailbox), report)
-                batch = waiting[ready.write.mailbox]
-            batch.append(ready)
-            if len(batch) == MAX_BATCH_ITEMS:
-                await self._send_batch(waiting.pop(ready.write.mailbox), report)
-        for batch in waiting.values():
-            await self._send_batch(batch, report)
+            await self._push_group(group, run_id, report)
         with self._sessions() as session:
             status = RunStatus.HELD if held else RunStatus.SUCCEEDED
             finish_run(session, run_id, status, self._clock(), graph_writes=report.graph_writes)
@@ -236,100 +202,56 @@ class PushRunner:
                 crm_event_id=event_id,
             )
 
-    def _prepare_group(self, group: _Group, run_id: int, report: PushReport) -> _Ready | None:
-        """Plan one event's push; before a create, commit the entries' `attempts` (docs §4)."""
+    async def _push_group(self, group: _Group, run_id: int, report: PushReport) -> None:
         log = RunLog(run_id, None)
         with self._sessions() as session, engine_writes(session):
             try:
                 prepared = self._prepare(session, group, log)
-                write = (
-                    graph_write_of(prepared.plan, all_day_zone=prepared.all_day_zone)
-                    if prepared is not None
-                    else None
-                )
-            except (SyncError, InvalidArgument) as error:
-                message = (
-                    error.message if isinstance(error, SyncError) else graph_failure_message(error)
-                )
-                log.error(error.code, message, crm_event_id=group.crm_event_id)
-                self._record_failure(session, group, message, log)
+            except SyncError as error:
+                log.error(error.code, error.message, crm_event_id=group.crm_event_id)
+                self._record_failure(session, group, error.message, log)
                 report.failed += 1
-                return None
+                return
             if prepared is None:
                 log.write_to(session)
                 session.commit()
-                return None
-            if write is not None and write.is_create:
-                # The POST may reach Graph even if we crash before the outcome is committed;
-                # remember it, so a deletion of the event before its link is saved keeps a
-                # tombstone.
+                return
+            if any(isinstance(action, CreateInGraph) for action in prepared.plan.actions):
+                # The POST may reach Graph even if we crash before the commit below; remember it,
+                # so a deletion of the event before its link is saved keeps a tombstone.
                 session.execute(
                     update(OutboxEntry)
                     .where(OutboxEntry.id.in_(group.entry_ids))
                     .values(attempts=OutboxEntry.attempts + 1)
                 )
                 session.commit()
-        return _Ready(prepared, write, log)
-
-    async def _send_batch(self, batch: list[_Ready], report: PushReport) -> None:
-        """Send up to 20 independent writes to one mailbox as one `$batch`, then record each
-        item's outcome in its own CRM transaction, so one failing item never fails the others."""
-        writes = [ready.write for ready in batch if ready.write is not None]
         self._checkpoint("push.before_graph_write")
         try:
-            outcomes = await self._graph.write_batch(
-                writes[0].mailbox, [write.operation for write in writes]
-            )
-        except GraphError as error:
-            # The batch as a whole failed (after the client's retries): every entry stays.
-            for ready in batch:
-                self._record_graph_failure(ready, error, report)
+            response = await self._write_to_graph(prepared, log)
+        except PreconditionFailed:
+            report.waiting_for_pull += 1
+            with self._sessions() as session:
+                log.action(
+                    Direction.NONE,
+                    "changed_in_outlook_meanwhile",
+                    f"CRM event {group.crm_event_id} was changed in Outlook since the last sync; "
+                    "the CRM change waits for the next pull, which merges both.",
+                    crm_event_id=group.crm_event_id,
+                )
+                log.write_to(session)
+                session.commit()
             return
-        self._checkpoint("push.after_graph_write")
-        for ready, outcome in zip(batch, outcomes, strict=True):
-            failure = _failure_of(outcome)
-            if isinstance(failure, PreconditionFailed):
-                self._record_changed_in_outlook(ready, report)
-            elif failure is not None:
-                self._record_graph_failure(ready, failure, report)
-            else:
-                self._record_outcome(ready, outcome.event, report)
-
-    def _record_changed_in_outlook(self, ready: _Ready, report: PushReport) -> None:
-        """412: the entry waits for the next pull, which merges both sides."""
-        report.waiting_for_pull += 1
-        event_id = ready.prepared.group.crm_event_id
-        with self._sessions() as session:
-            ready.log.action(
-                Direction.NONE,
-                "changed_in_outlook_meanwhile",
-                f"CRM event {event_id} was changed in Outlook since the last sync; "
-                "the CRM change waits for the next pull, which merges both.",
-                crm_event_id=event_id,
-            )
-            ready.log.write_to(session)
-            session.commit()
-
-    def _record_graph_failure(self, ready: _Ready, error: GraphError, report: PushReport) -> None:
-        report.failed += 1
-        group = ready.prepared.group
-        with self._sessions() as session, engine_writes(session):
-            message = graph_failure_message(error)
-            ready.log.error(error.code, message, crm_event_id=group.crm_event_id)
-            self._record_failure(session, group, message, ready.log)
-
-    def _record_outcome(
-        self, ready: _Ready, response: GraphModelEvent | None, report: PushReport
-    ) -> None:
-        """One CRM transaction: link, invitation sent, Teams check, sync status, log; the entries
-        are deleted in the same commit."""
-        prepared, log = ready.prepared, ready.log
-        group = prepared.group
-        if ready.write is not None:
-            log_graph_write(log, ready.write, group.crm_event_id, response)
+        except GraphError as error:
+            report.failed += 1
+            with self._sessions() as session, engine_writes(session):
+                message = graph_failure_message(error)
+                log.error(error.code, message, crm_event_id=group.crm_event_id)
+                self._record_failure(session, group, message, log)
+            return
         report.graph_writes += sum(
             1 for action in prepared.plan.actions if not isinstance(action, SaveLink)
         )
+        self._checkpoint("push.after_graph_write")
         with self._sessions() as session, engine_writes(session):
             try:
                 self._record_success(session, prepared, response, log)
@@ -371,7 +293,68 @@ class PushRunner:
         plan = plan_push(link, crm, outbox_entry_id=str(group.entry_ids[0]))
         for notice in plan.notices:
             log.notice(notice, crm_event_id=group.crm_event_id)
-        return _Prepared(group, mailbox, plan, zone, _series_of(link))
+        return _Prepared(group, mailbox, plan, zone)
+
+    async def _write_to_graph(self, prepared: _Prepared, log: RunLog) -> GraphModelEvent | None:
+        response: GraphModelEvent | None = None
+        for action in prepared.plan.actions:
+            if isinstance(action, CreateInGraph):
+                draft = draft_of(action.snapshot, ALL_FIELDS, all_day_zone=prepared.all_day_zone)
+                response = await self._graph.create_event(
+                    action.mailbox, draft, transaction_id=action.transaction_id
+                )
+                log.action(
+                    Direction.CRM_TO_MICROSOFT_365,
+                    "created_in_microsoft365",
+                    f"Created CRM event {action.crm_event_id} '{action.snapshot.subject}' in "
+                    f"{action.mailbox}; Microsoft 365 sends the invitations.",
+                    crm_event_id=int(action.crm_event_id),
+                    graph_id=response.id,
+                )
+            elif isinstance(action, UpdateInGraph):
+                draft = draft_of(action.snapshot, action.fields, all_day_zone=prepared.all_day_zone)
+                if draft_is_empty(draft):
+                    continue
+                response = await self._graph.update_event(
+                    action.mailbox, action.graph_id, draft, etag=action.if_match or "*"
+                )
+                log.action(
+                    Direction.CRM_TO_MICROSOFT_365,
+                    "updated_in_microsoft365",
+                    f"Updated {', '.join(action.fields)} of CRM event "
+                    f"{prepared.group.crm_event_id} in {action.mailbox}"
+                    + (" (the occurrence is now an exception)" if action.makes_exception else "")
+                    + ".",
+                    crm_event_id=prepared.group.crm_event_id,
+                    graph_id=action.graph_id,
+                )
+            elif isinstance(action, DeleteInGraph):
+                await self._delete_in_graph(action)
+                log.action(
+                    Direction.CRM_TO_MICROSOFT_365,
+                    f"{action.method.value}_in_microsoft365",
+                    f"CRM event {prepared.group.crm_event_id} was deleted in the CRM; "
+                    + (
+                        "the meeting was cancelled in "
+                        if action.method is DeleteMethod.CANCEL
+                        else "it was deleted from "
+                    )
+                    + f"{action.mailbox}.",
+                    crm_event_id=prepared.group.crm_event_id,
+                    graph_id=action.graph_id,
+                )
+        return response
+
+    async def _delete_in_graph(self, action: DeleteInGraph) -> None:
+        try:
+            if action.method is DeleteMethod.CANCEL:
+                await self._graph.cancel_event(action.mailbox, action.graph_id)
+            else:
+                await self._graph.delete_event(
+                    action.mailbox, action.graph_id, etag=action.if_match or "*"
+                )
+        except NotFound:
+            return
 
     def _record_success(
         self,
@@ -448,46 +431,3 @@ class PushRunner:
                 mark_sync_error(session, group.crm_event_id, message[:2000])
         log.write_to(session)
         session.commit()
-
-
-def _failure_of(outcome: WriteOutcome) -> GraphError | None:
-    """The item's error as the single requests saw it: a delete or cancel of an event already
-    gone (404) is done, and a create answered without its event is not."""
-    if isinstance(outcome.error, NotFound) and isinstance(
-        outcome.operation, DeleteEvent | CancelEvent
-    ):
-        return None
-    if (
-        outcome.error is None
-        and isinstance(outcome.operation, CreateEvent)
-        and outcome.event is None
-    ):
-        return InvalidResponse("Graph answered the create without the event it made")
-    return outcome.error
-
-
-def _series_of(link: SyncLink | None) -> tuple[str, bool] | None:
-    """The Graph id of the series the linked event belongs to, and whether it is the master."""
-    if link is None:
-        return None
-    if link.event_type is GraphEventType.SERIES_MASTER:
-        return link.graph_id, True
-    if link.series_master_graph_id is None:
-        return None
-    return link.series_master_graph_id, False
-
-
-def _same_series_waiting(batch: list[_Ready], ready: _Ready) -> bool:
-    """Whether the batch already writes to the master of `ready`'s series, or `ready` is a master
-    whose occurrences the batch writes to: a change to a series master can change its occurrences,
-    so those writes are not independent and must not share a batch (occurrences of one series
-    may: each is its own event)."""
-    series = ready.prepared.series
-    if series is None:
-        return False
-    master_id, is_master = series
-    for waiting in batch:
-        other = waiting.prepared.series
-        if other is not None and other[0] == master_id and (is_master or other[1]):
-            return True
-    return False
