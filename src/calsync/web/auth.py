@@ -52,3 +52,11 @@ def require_admin(user: CurrentUser) -> User:
 
 
 AdminUser = Annotated[User, Depends(require_admin)]
+
+
+def may_use_calendar_of(user: User, owner_id: int) -> bool:
+    """Staff open and change only events on their own calendar; administrators every calendar.
+
+    The one rule for the REST API and the web pages.
+    """
+    return user.role == Role.ADMIN or owner_id == user.id

@@ -71,13 +71,20 @@ def _refuse_recurrence_change(event: Event, checked: CheckedEvent) -> None:
         )
 
 
+TEAMS_LOCKED_MESSAGE = (
+    "the invitation with the Teams meeting has already been sent, so Teams Meeting can no "
+    "longer be unchecked"
+)
+
+
+def teams_meeting_locked(event: Event) -> bool:
+    """Whether Teams Meeting can no longer be unchecked (SPEC §4): the invitation went out."""
+    return event.is_teams_meeting and event.invitation_sent_at is not None
+
+
 def _refuse_teams_removal(event: Event, checked: CheckedEvent) -> None:
-    if event.is_teams_meeting and not checked.is_teams_meeting and event.invitation_sent_at:
-        raise TeamsInvitationSentError(
-            "the invitation with the Teams meeting has already been sent, so Teams Meeting can no "
-            "longer be unchecked",
-            field="is_teams_meeting",
-        )
+    if teams_meeting_locked(event) and not checked.is_teams_meeting:
+        raise TeamsInvitationSentError(TEAMS_LOCKED_MESSAGE, field="is_teams_meeting")
 
 
 def _sync_state(checked: CheckedEvent, changed_in: Origin) -> tuple[SyncStatus, str | None]:

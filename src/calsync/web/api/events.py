@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from calsync.crm.models import Event, Role, User
+from calsync.crm.models import Event, User
 from calsync.crm.services import calendar as calendar_service
 from calsync.crm.services import events as event_service
 from calsync.crm.services.event_input import AttendeeInput, EventInput, event_input_of
@@ -30,7 +30,7 @@ from calsync.web.api.schemas.events import (
     EventOut,
     EventPatch,
 )
-from calsync.web.auth import CurrentUser
+from calsync.web.auth import CurrentUser, may_use_calendar_of
 from calsync.web.database import DbSession
 from calsync.web.errors import ApiError
 from calsync.web.pagination import Page, PageRequest, build_page, page_request
@@ -57,13 +57,9 @@ def _not_yours(field: str | None = None) -> ApiError:
     )
 
 
-def _may_use_calendar_of(user: User, owner_id: int) -> bool:
-    return user.role == Role.ADMIN or owner_id == user.id
-
-
 def _visible_event(session: Session, event_id: int, user: User) -> Event:
     event = event_service.get_event(session, event_id)
-    if not _may_use_calendar_of(user, event.owner_id):
+    if not may_use_calendar_of(user, event.owner_id):
         raise _not_yours()
     return event
 
@@ -137,7 +133,7 @@ def _service_fields(sent: dict[str, Any]) -> dict[str, Any]:
 
 def _owner_for(user: User, requested_owner_id: int | None) -> int:
     owner_id = user.id if requested_owner_id is None else requested_owner_id
-    if not _may_use_calendar_of(user, owner_id):
+    if not may_use_calendar_of(user, owner_id):
         raise _not_yours("owner_id")
     return owner_id
 

@@ -25,11 +25,12 @@ from calsync.crm.models import Event, SyncStatus
 from calsync.crm.services.calendar import CalendarEntry, list_events
 from calsync.crm.services.event_input import event_input_of
 from calsync.crm.services.events import get_event, update_event
+from calsync.web.auth import may_use_calendar_of
 from calsync.web.database import DbSession
 from calsync.web.pages.display import local_datetime, long_date
 from calsync.web.pages.forms import FieldError, check_csrf_header
 from calsync.web.pages.rendering import render
-from calsync.web.pages.signed_in import CurrentUser, may_use_calendar_of
+from calsync.web.pages.signed_in import CurrentUser
 from calsync.web.sessions import CsrfError
 
 router = APIRouter()

@@ -22,13 +22,16 @@ from calsync.crm.models import Event, Origin, SyncStatus, User
 from calsync.crm.services.event_input import event_input_of
 from calsync.crm.services.events import (
     SERIES_RECURRENCE_MESSAGE,
+    TEAMS_LOCKED_MESSAGE,
     create_event,
     delete_event,
     get_event,
     refuse_copy,
+    teams_meeting_locked,
     update_event,
 )
 from calsync.crm.services.organization import get_organization
+from calsync.web.auth import may_use_calendar_of
 from calsync.web.database import DbSession
 from calsync.web.pages.display import local_datetime, long_date
 from calsync.web.pages.event_form import (
@@ -43,15 +46,17 @@ from calsync.web.pages.event_form import (
 )
 from calsync.web.pages.forms import FieldError, read_form, text
 from calsync.web.pages.rendering import not_found, render
-from calsync.web.pages.signed_in import CurrentUser, may_use_calendar_of
+from calsync.web.pages.signed_in import CurrentUser
 
 router = APIRouter()
 
+
+def _as_sentence(message: str) -> str:
+    """A service's message ("the recurrence … in Outlook") as a sentence on the page."""
+    return message[:1].upper() + message[1:] + "."
+
+
 NOT_FOUND_MESSAGE = "This event does not exist (any more), or it is on another user's calendar."
-TEAMS_LOCKED_REASON = (
-    "The invitation with the Teams meeting has already been sent, so Teams Meeting can no longer "
-    "be unchecked."
-)
 
 
 @dataclass(frozen=True)
@@ -123,13 +128,13 @@ def _render_event(
         "submit_label": "Save" if event else "Create event",
         "read_only_reason": _read_only_reason(db, event) if event else None,
         "teams_locked_reason": (
-            TEAMS_LOCKED_REASON
-            if event is not None and event.is_teams_meeting and event.invitation_sent_at
+            _as_sentence(TEAMS_LOCKED_MESSAGE)
+            if event is not None and teams_meeting_locked(event)
             else None
         ),
         "m365_recurrence_summary": m365_summary,
         "recurrence_locked_reason": (
-            SERIES_RECURRENCE_MESSAGE[:1].upper() + SERIES_RECURRENCE_MESSAGE[1:] + "."
+            _as_sentence(SERIES_RECURRENCE_MESSAGE)
             if m365_summary or (event is not None and event.series_event_id is not None)
             else None
         ),

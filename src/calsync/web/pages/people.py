@@ -43,10 +43,11 @@ from calsync.crm.services.people import (
     update_individual,
 )
 from calsync.crm.services.users import list_users
+from calsync.web.auth import may_use_calendar_of
 from calsync.web.database import DbSession
 from calsync.web.pages.forms import field_message, optional_text, read_form, text
 from calsync.web.pages.rendering import not_found, render
-from calsync.web.pages.signed_in import CurrentUser, may_use_calendar_of
+from calsync.web.pages.signed_in import CurrentUser
 
 router = APIRouter()
 

@@ -71,13 +71,5 @@ def signed_in_admin(user: Annotated[User, Depends(signed_in_user)]) -> User:
     return user
 
 
-def may_use_calendar_of(user: User, owner_id: int) -> bool:
-    """Staff open and change only events on their own calendar; administrators every calendar.
-
-    The same rule as the REST API's `/events` (see calsync.web.api.events).
-    """
-    return user.role == Role.ADMIN or owner_id == user.id
-
-
 CurrentUser = Annotated[User, Depends(signed_in_user)]
 CurrentAdmin = Annotated[User, Depends(signed_in_admin)]
