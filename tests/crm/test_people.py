@@ -140,3 +140,14 @@ def test_deleting_a_person_keeps_their_meetings_with_their_address(
     assert [(a.individual_id, a.email) for a in stored.attendees] == [(None, "oliver@hughes.net")]
     assert stored.version == 3
     assert db_session.scalar(select(func.count()).select_from(Contact)) == 0
+
+
+def test_a_page_of_people_is_cut_in_the_same_order(db_session: Session) -> None:
+    for first, last in [("Zoe", "Adams"), ("Amy", "Brown"), ("Bea", "Adams"), ("Cal", "Cole")]:
+        create_individual(db_session, IndividualInput(first_name=first, last_name=last))
+        create_contact(db_session, ContactInput(first_name=first, last_name=last))
+    expected = ["Zoe Adams", "Amy Brown"]
+    page = list_individuals(db_session, offset=1, limit=2)
+    assert [person.display_name for person in page] == expected
+    assert [p.display_name for p in list_contacts(db_session, offset=1, limit=2)] == expected
+    assert list_individuals(db_session, offset=4, limit=2) == []

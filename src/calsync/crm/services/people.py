@@ -172,20 +172,18 @@ def checked_record_type(value: RecordType | str) -> RecordType:
         ) from None
 
 
-def list_individuals(session: Session) -> list[Individual]:
-    """All Individuals, by last and first name."""
-    return list(
-        session.scalars(
-            select(Individual).order_by(Individual.last_name, Individual.first_name, Individual.id)
-        )
-    )
+def list_individuals(
+    session: Session, *, offset: int = 0, limit: int | None = None
+) -> list[Individual]:
+    """Individuals by last and first name; `offset`/`limit` cut a page in the database."""
+    query = select(Individual).order_by(Individual.last_name, Individual.first_name, Individual.id)
+    return list(session.scalars(query.offset(offset).limit(limit)))
 
 
-def list_contacts(session: Session) -> list[Contact]:
-    """All Contacts, by last and first name."""
-    return list(
-        session.scalars(select(Contact).order_by(Contact.last_name, Contact.first_name, Contact.id))
-    )
+def list_contacts(session: Session, *, offset: int = 0, limit: int | None = None) -> list[Contact]:
+    """Contacts by last and first name; `offset`/`limit` cut a page in the database."""
+    query = select(Contact).order_by(Contact.last_name, Contact.first_name, Contact.id)
+    return list(session.scalars(query.offset(offset).limit(limit)))
 
 
 def delete_person(session: Session, person: Individual | Contact) -> None:

@@ -60,7 +60,7 @@ def list_individuals(
     request: Request, session: DbSession, user: CurrentUser, page: PageOf
 ) -> Page[IndividualOut]:
     """All Individuals, by last and first name."""
-    found = people_service.list_individuals(session)[page.offset : page.offset + page.fetch_count]
+    found = people_service.list_individuals(session, offset=page.offset, limit=page.fetch_count)
     return build_page(request, page, [_individual_out(session, person) for person in found])
 
 
@@ -109,7 +109,7 @@ def list_contacts(
     request: Request, session: DbSession, user: CurrentUser, page: PageOf
 ) -> Page[ContactOut]:
     """All Contacts, by last and first name."""
-    found = people_service.list_contacts(session)[page.offset : page.offset + page.fetch_count]
+    found = people_service.list_contacts(session, offset=page.offset, limit=page.fetch_count)
     return build_page(request, page, [_contact_out(session, person) for person in found])
 
 
