@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from calsync.crm.errors import InvalidTokenError, NotFoundError
 from calsync.crm.models import ApiToken, User
+from calsync.crm.models.base import utc_now
 from calsync.crm.services.api_tokens import (
+    LAST_USE_PRECISION,
     create_api_token,
     list_api_tokens,
     resolve_api_token,
@@ -28,6 +30,33 @@ def test_a_token_resolves_to_its_user_and_records_its_use(
     assert resolve_api_token(db_session, f"Bearer {issued.secret}") == advisor
     db_session.commit()
     assert list_api_tokens(db_session, advisor.id)[0].last_used_at is not None
+
+
+def test_a_token_used_again_within_a_minute_writes_nothing(
+    db_session: Session, advisor: User
+) -> None:
+    issued = create_api_token(db_session, advisor.id)
+    db_session.commit()
+    resolve_api_token(db_session, issued.secret)
+    db_session.commit()
+    first_use = list_api_tokens(db_session, advisor.id)[0].last_used_at
+    resolve_api_token(db_session, issued.secret)
+    assert not db_session.dirty
+    assert not db_session.new
+    assert list_api_tokens(db_session, advisor.id)[0].last_used_at == first_use
+
+
+def test_a_token_used_after_a_minute_records_the_new_use(
+    db_session: Session, advisor: User
+) -> None:
+    issued = create_api_token(db_session, advisor.id)
+    issued.token.last_used_at = utc_now() - LAST_USE_PRECISION
+    db_session.commit()
+    resolve_api_token(db_session, issued.secret)
+    db_session.commit()
+    last_used_at = list_api_tokens(db_session, advisor.id)[0].last_used_at
+    assert last_used_at is not None
+    assert utc_now() - last_used_at < LAST_USE_PRECISION
 
 
 def test_only_the_sha256_of_the_secret_is_stored(db_session: Session, advisor: User) -> None:
