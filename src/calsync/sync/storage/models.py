@@ -55,6 +55,11 @@ class SyncLinkRecord(Base, Timestamped):
     event_type: Mapped[str] = mapped_column(String(32), default="singleInstance")
     series_master_graph_id: Mapped[str | None] = mapped_column(String(500))
     base: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The write in flight: committed before a PATCH is sent, cleared when its outcome is recorded.
+    # A crash in between leaves it, so the next run can tell our own unrecorded write from an
+    # Outlook edit (docs/sync-engine.md, "Writes in flight").
+    pending_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pending_crm_version: Mapped[int | None]
 
 
 class CursorStatus(enum.StrEnum):
@@ -105,6 +110,10 @@ class OutboxEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # On a create entry: the snapshot the POST sends, committed before it is sent, so a re-link
+    # after a crash merges against what was created instead of letting it override newer CRM edits.
+    pending_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pending_crm_version: Mapped[int | None]
 
 
 class RunKind(enum.StrEnum):
