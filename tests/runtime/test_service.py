@@ -246,7 +246,9 @@ async def test_never_two_runs_of_one_mailbox_at_once_even_with_sync_now_on_top(
         await eventually(_no_runs_left(runtime, engine), seconds=20)
     finally:
         await runtime.stop()
-    assert engine.pulls >= 5 * len(mailboxes)
+    # Every "sync now" was honoured (all mailboxes five times, the first five times more), whatever
+    # the scheduler added, and no mailbox ever ran twice at once.
+    assert engine.pulls >= 5 * (len(mailboxes) + 1)
     assert set(engine.most_at_once.values()) == {1}
 
 
@@ -254,8 +256,12 @@ def _no_runs_left(
     runtime: SyncRuntime, engine: _OverlapRecordingEngine
 ) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
-        return not any(engine.running.values()) and not any(
-            runtime.locks.is_running(mailbox) for mailbox in engine.mailboxes
+        # Runs queued behind a mailbox's lock or an engine turn count too: between two runs of one
+        # mailbox neither the engine nor the lock is busy, yet the next run is on its way.
+        return (
+            not runtime.runs_in_progress()
+            and not any(engine.running.values())
+            and not any(runtime.locks.is_running(mailbox) for mailbox in engine.mailboxes)
         )
 
     return check

@@ -178,9 +178,20 @@ class SyncRuntime:
             raise SyncNotEnabledError()
         mailboxes = [mailbox.strip().lower()] if mailbox else binding.engine.synced_mailboxes()
         for address in mailboxes:
-            self._spawn(self.run_mailbox(address), f"calsync-pull-{address}")
+            self._start_run(address)
         self.wake_push()
         return mailboxes
+
+    def _start_run(self, mailbox: str) -> None:
+        """Start a pull of `mailbox` as a task, counted as queued from this moment on (not only
+        once the task first runs), so `runs_in_progress` never misses a run about to start and
+        the scheduler does not start a second one meanwhile."""
+        self._running[mailbox] += 1
+        self._spawn(self._run_claimed(mailbox), f"calsync-pull-{mailbox}")
+
+    def runs_in_progress(self) -> dict[str, int]:
+        """Pulls running or waiting (for the mailbox's lock or an engine turn), per mailbox."""
+        return dict(self._running)
 
     async def run_now(self, mailbox: str | None = None) -> dict[str, bool]:
         """Push, pull `mailbox` (or every synced mailbox) and push again, here and now; returns
@@ -290,9 +301,7 @@ class SyncRuntime:
             if rerun is not None:
                 due = min(due, rerun)
             if now >= due:
-                # Claimed now, so the next tick does not start it again before the task runs.
-                self._running[mailbox] += 1
-                self._spawn(self._run_claimed(mailbox), f"calsync-pull-{mailbox}")
+                self._start_run(mailbox)
                 started.append(mailbox)
         return started
 
