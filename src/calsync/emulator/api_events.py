@@ -239,13 +239,13 @@ async def calendar_view_delta(request: Request) -> JSONResponse:
     else:
         start, end = parse_window(params)
         state = start_round(emulator.store, mailbox.id, start, end)
-    config = emulator.config
+    quirks = emulator.delta_quirks.for_mailbox(mailbox.id)
     page = next_page(
         emulator.store,
         state,
-        prefs.max_page_size or config.delta_default_page_size,
-        empty_first_page=config.delta_empty_first_page,
-        duplicate_items=config.delta_duplicate_items,
+        prefs.max_page_size or emulator.config.delta_default_page_size,
+        empty_first_page=quirks.empty_first_page,
+        duplicate_items=quirks.duplicate_items,
         cache=emulator.delta_rounds,
     )
     options = render_options(prefs)

@@ -13,11 +13,13 @@ from starlette.responses import JSONResponse, Response
 from calsync.emulator.api_auth import auth_routes
 from calsync.emulator.api_events import event_routes
 from calsync.emulator.api_mail import mail_routes
+from calsync.emulator.api_me import me_routes
 from calsync.emulator.config import EmulatorConfig
 from calsync.emulator.emulator import Emulator
 from calsync.emulator.errors import GraphApiError, error_body
 from calsync.emulator.gate import GraphGateMiddleware
 from calsync.emulator.operations_wiring import install_operations
+from calsync.emulator.request_size import RequestSizeLimitMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,7 @@ def create_app(config: EmulatorConfig, emulator: Emulator | None = None) -> Star
     """Build the app; `app.state.emulator` holds config, store and token issuer."""
     emulator = emulator or Emulator.from_config(config)
     app = Starlette(
-        routes=[*auth_routes(), *event_routes(), *mail_routes()],
+        routes=[*auth_routes(), *event_routes(), *mail_routes(), *me_routes()],
         middleware=[Middleware(GraphGateMiddleware, tokens=emulator.tokens)],
         exception_handlers={
             GraphApiError: _graph_error,
@@ -66,5 +68,8 @@ def create_app(config: EmulatorConfig, emulator: Emulator | None = None) -> Star
         },
     )
     app.state.emulator = emulator
-    emulator.faults = install_operations(app, emulator).faults
+    emulator.faults = install_operations(app, emulator, delta_quirks=emulator.delta_quirks).faults
+    # Innermost, next to the routes: a chunked body is buffered there without hiding the
+    # connection from the fault middleware (which drops connections through `receive`).
+    app.user_middleware.append(Middleware(RequestSizeLimitMiddleware, config=emulator.config))
     return app

@@ -32,6 +32,8 @@ class EmulatorConfig:
     default_page_size: int = 10
     max_page_size: int = 1000
     delta_default_page_size: int = 10
+    # Graph refuses bodies over about 4 MB with 413 (calsync.emulator.request_size).
+    max_request_bytes: int = 4 * 1024 * 1024
     # Optional, documented oddities of calendarView delta (GRAPH.md §3.2); off unless asked for.
     delta_empty_first_page: bool = False
     delta_duplicate_items: bool = False

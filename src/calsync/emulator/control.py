@@ -2,7 +2,8 @@
 
 Not part of Graph and needs no bearer token. JSON in, JSON out, errors in Graph's shape with the
 field named. It adds mailboxes, injects faults, tunes throttling, expires delta and access tokens,
-sends subscription lifecycle events, reports request counts per mailbox, and resets state.
+sends subscription lifecycle events, switches delta's optional oddities (empty first page,
+duplicate items) globally or per mailbox, reports request counts per mailbox, and resets state.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from calsync.emulator.delta_quirks import InvalidQuirkSettings, QuirkOverride
 from calsync.emulator.errors import GraphApiError
 from calsync.emulator.faults import FaultRule
 from calsync.emulator.operations import EmulatorOperations
@@ -238,6 +240,88 @@ async def list_deliveries(request: Request) -> JSONResponse:
     )
 
 
+# -- delta quirks -------------------------------------------------------------------------
+
+
+def _quirks_mailbox(request: Request) -> Mailbox:
+    name = request.path_params["mailbox"]
+    mailbox = _operations(request).emulator.store.get_mailbox(name)
+    if mailbox is None:
+        raise GraphApiError(404, "ErrorItemNotFound", f"mailbox: there is no mailbox {name!r}")
+    return mailbox
+
+
+def _quirks_json(request: Request) -> dict[str, Any]:
+    """Effective settings for every mailbox not overridden, plus each mailbox override."""
+    operations = _operations(request)
+    quirks = operations.delta_quirks
+    store = operations.emulator.store
+    mailboxes = {}
+    for mailbox_id, override in quirks.mailbox_overrides().items():
+        mailbox = store.get_mailbox(mailbox_id)
+        if mailbox is not None:
+            mailboxes[mailbox.address] = {
+                **quirks.for_mailbox(mailbox_id).to_json(),
+                "override": override.to_json(),
+            }
+    return {
+        **quirks.for_mailbox("").to_json(),
+        "override": quirks.global_override().to_json(),
+        "mailboxes": mailboxes,
+    }
+
+
+def _parsed_override(body: dict[str, Any], current: QuirkOverride) -> QuirkOverride:
+    try:
+        return QuirkOverride.from_json(body, current)
+    except InvalidQuirkSettings as exc:
+        raise GraphApiError(400, InvalidQuirkSettings.code, str(exc)) from exc
+
+
+async def get_delta_quirks(request: Request) -> JSONResponse:
+    return JSONResponse(_quirks_json(request))
+
+
+async def set_delta_quirks(request: Request) -> JSONResponse:
+    """Turn quirks on (true) or off (false) for every mailbox; null hands back to the config."""
+    quirks = _operations(request).delta_quirks
+    body = await _object_body(request)
+    quirks.set_global(_parsed_override(body, quirks.global_override()))
+    return JSONResponse(_quirks_json(request))
+
+
+async def clear_delta_quirks(request: Request) -> Response:
+    """Every override, global and per mailbox, is dropped: the configuration rules again."""
+    _operations(request).delta_quirks.clear()
+    return Response(status_code=204)
+
+
+async def get_mailbox_delta_quirks(request: Request) -> JSONResponse:
+    mailbox = _quirks_mailbox(request)
+    quirks = _operations(request).delta_quirks
+    return JSONResponse(
+        {
+            **quirks.for_mailbox(mailbox.id).to_json(),
+            "override": quirks.mailbox_override(mailbox.id).to_json(),
+        }
+    )
+
+
+async def set_mailbox_delta_quirks(request: Request) -> JSONResponse:
+    """Quirks for one mailbox only, whatever the global setting says."""
+    mailbox = _quirks_mailbox(request)
+    quirks = _operations(request).delta_quirks
+    body = await _object_body(request)
+    quirks.set_mailbox(mailbox.id, _parsed_override(body, quirks.mailbox_override(mailbox.id)))
+    return await get_mailbox_delta_quirks(request)
+
+
+async def clear_mailbox_delta_quirks(request: Request) -> Response:
+    mailbox = _quirks_mailbox(request)
+    _operations(request).delta_quirks.clear_mailbox(mailbox.id)
+    return Response(status_code=204)
+
+
 # -- request counts and reset -------------------------------------------------------------
 
 
@@ -251,7 +335,8 @@ async def clear_request_counts(request: Request) -> Response:
 
 
 async def reset(request: Request) -> Response:
-    """Back to a fresh emulator: no events, faults, subscriptions or counts; mailboxes stay."""
+    """Back to a fresh emulator: no events, faults, subscriptions, counts or delta-quirk
+    overrides; mailboxes stay."""
     _operations(request).reset()
     return Response(status_code=204)
 
@@ -281,6 +366,14 @@ def control_routes() -> list[BaseRoute]:
         Route(f"{root}/webhooks", get_webhook_policy, methods=["GET"]),
         Route(f"{root}/webhooks", set_webhook_policy, methods=["PUT", "PATCH"]),
         Route(f"{root}/webhooks/deliveries", list_deliveries, methods=["GET"]),
+        Route(f"{root}/delta-quirks", get_delta_quirks, methods=["GET"]),
+        Route(f"{root}/delta-quirks", set_delta_quirks, methods=["PUT", "PATCH"]),
+        Route(f"{root}/delta-quirks", clear_delta_quirks, methods=["DELETE"]),
+        Route(f"{root}/delta-quirks/{{mailbox}}", get_mailbox_delta_quirks, methods=["GET"]),
+        Route(
+            f"{root}/delta-quirks/{{mailbox}}", set_mailbox_delta_quirks, methods=["PUT", "PATCH"]
+        ),
+        Route(f"{root}/delta-quirks/{{mailbox}}", clear_mailbox_delta_quirks, methods=["DELETE"]),
         Route(f"{root}/requests", get_request_counts, methods=["GET"]),
         Route(f"{root}/requests", clear_request_counts, methods=["DELETE"]),
         Route(f"{root}/reset", reset, methods=["POST"]),

@@ -192,6 +192,35 @@ class EmulatorControl:
         result: list[dict[str, Any]] = self._call("GET", "/webhooks/deliveries")["value"]
         return result
 
+    # -- delta quirks ---------------------------------------------------------------------
+
+    def delta_quirks(self, mailbox: str | None = None) -> dict[str, Any]:
+        """Effective `emptyFirstPage`/`duplicateItems` (and the overrides), of one mailbox or
+        of the emulator as a whole (with `mailboxes`: every mailbox override)."""
+        path = "/delta-quirks" if mailbox is None else f"/delta-quirks/{mailbox}"
+        result: dict[str, Any] = self._call("GET", path)
+        return result
+
+    def set_delta_quirks(
+        self,
+        *,
+        empty_first_page: bool | None = None,
+        duplicate_items: bool | None = None,
+        mailbox: str | None = None,
+    ) -> dict[str, Any]:
+        """Switch delta's optional oddities on or off for every mailbox, or for `mailbox` only;
+        a quirk left as None keeps its current setting."""
+        fields = {"emptyFirstPage": empty_first_page, "duplicateItems": duplicate_items}
+        path = "/delta-quirks" if mailbox is None else f"/delta-quirks/{mailbox}"
+        result: dict[str, Any] = self._call(
+            "PUT", path, {k: v for k, v in fields.items() if v is not None}
+        )
+        return result
+
+    def clear_delta_quirks(self, mailbox: str | None = None) -> None:
+        """Drop the overrides of one mailbox (or all overrides): the configuration rules again."""
+        self._call("DELETE", "/delta-quirks" if mailbox is None else f"/delta-quirks/{mailbox}")
+
     # -- counts and reset -----------------------------------------------------------------
 
     def request_counts(self) -> dict[str, Any]:
@@ -203,5 +232,6 @@ class EmulatorControl:
         self._call("DELETE", "/requests")
 
     def reset(self) -> None:
-        """No events, faults, subscriptions or counts; limits from the config; mailboxes stay."""
+        """No events, faults, subscriptions, counts or delta-quirk overrides; limits from the
+        config; mailboxes stay."""
         self._call("POST", "/reset")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from calsync.emulator.calendar import MailboxCalendar
 from calsync.emulator.config import EmulatorConfig
 from calsync.emulator.delta import DeltaTokens, RoundCache
+from calsync.emulator.delta_quirks import DeltaQuirks
 from calsync.emulator.faults import FaultInjector
 from calsync.emulator.listing_cache import ListingCache
 from calsync.emulator.store import EmulatorStore
@@ -27,6 +28,7 @@ class Emulator:
     delta_tokens: DeltaTokens = field(init=False)
     delta_rounds: RoundCache = field(init=False)
     listings: ListingCache = field(init=False)
+    delta_quirks: DeltaQuirks = field(init=False)
     faults: FaultInjector | None = None
 
     def __post_init__(self) -> None:
@@ -34,6 +36,7 @@ class Emulator:
         self.delta_tokens = DeltaTokens(self.store)
         self.delta_rounds = RoundCache()
         self.listings = ListingCache(self.store)
+        self.delta_quirks = DeltaQuirks(self.config)
 
     @classmethod
     def from_config(cls, config: EmulatorConfig) -> Emulator:

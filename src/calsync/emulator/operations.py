@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from calsync.emulator.config import EmulatorConfig
+from calsync.emulator.delta_quirks import DeltaQuirks
 from calsync.emulator.faults import FaultInjector
 from calsync.emulator.request_counts import RequestCounts
 from calsync.emulator.store import EmulatorStore
@@ -44,13 +45,14 @@ def throttle_settings_of(config: EmulatorConfig) -> ThrottleSettings:
 
 @dataclass
 class EmulatorOperations:
-    """Faults, throttling, request counts and subscriptions of one emulator."""
+    """Faults, throttling, request counts, subscriptions and delta quirks of one emulator."""
 
     emulator: EmulatorCore
     faults: FaultInjector
     throttle: MailboxThrottle
     requests: RequestCounts
     subscriptions: SubscriptionService
+    delta_quirks: DeltaQuirks
 
     def resolve_mailbox(self, segment: str) -> MailboxKey | None:
         """The mailbox a `/users/{segment}/...` path names, if the store knows it."""
@@ -58,7 +60,8 @@ class EmulatorOperations:
         return None if mailbox is None else MailboxKey(id=mailbox.id, address=mailbox.address)
 
     def reset(self) -> None:
-        """No events, faults, subscriptions, deliveries or counts; limits back to the config's.
+        """No events, faults, subscriptions, deliveries or counts; limits and delta quirks back to
+        the config's.
 
         Safe to call from any thread (a test's, while the server runs in its own), so fixtures
         that reuse one server can call `app.state.operations.reset()` between tests.
@@ -69,6 +72,7 @@ class EmulatorOperations:
         self.throttle.reset()
         self.throttle.configure(throttle_settings_of(self.emulator.config))
         self.requests.clear()
+        self.delta_quirks.clear()
         self.subscriptions.clear()
         self.subscriptions.delivery.cancel_all()
         self.subscriptions.delivery.history.clear()

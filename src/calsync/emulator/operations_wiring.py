@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from calsync.emulator.batch import batch_endpoint
 from calsync.emulator.control import control_routes
+from calsync.emulator.delta_quirks import DeltaQuirks
 from calsync.emulator.faults import FaultInjectionMiddleware, FaultInjector
 from calsync.emulator.operations import EmulatorCore, EmulatorOperations, throttle_settings_of
 from calsync.emulator.request_counts import RequestCountingMiddleware, RequestCounts
@@ -25,14 +26,18 @@ from calsync.emulator.throttling import MailboxThrottle, ThrottlingMiddleware
 
 
 def install_operations(
-    app: Starlette, emulator: EmulatorCore, faults: FaultInjector | None = None
+    app: Starlette,
+    emulator: EmulatorCore,
+    faults: FaultInjector | None = None,
+    delta_quirks: DeltaQuirks | None = None,
 ) -> EmulatorOperations:
     """Wire everything in; call after the core's own routes and middleware are in place.
 
     Request counting goes outside everything (every request that arrives is counted); faults
     and throttling go inside the core's middleware (its bearer-token check and request ids come
     first, as Graph authenticates before Outlook throttles), faults before throttling. The routes
-    go first in the routing table so a catch-all cannot shadow them.
+    go first in the routing table so a catch-all cannot shadow them. `delta_quirks` is the
+    core's switchboard for delta's optional oddities (a fresh one when the core has none).
     """
     config = emulator.config
     operations = EmulatorOperations(
@@ -40,6 +45,7 @@ def install_operations(
         faults=faults or FaultInjector(),
         throttle=MailboxThrottle(throttle_settings_of(config)),
         requests=RequestCounts(),
+        delta_quirks=delta_quirks or DeltaQuirks(config),
         subscriptions=SubscriptionService(
             emulator.store,
             tenant=config.tenant,
