@@ -36,13 +36,18 @@ class PullOutcome(Protocol):
 
 
 class SyncEngineLike(Protocol):
-    """Push the outbox, pull one mailbox, and say which mailboxes are synced."""
+    """Push the outbox, pull one mailbox, say which mailboxes are synced, and record an
+    administrator's decision on held deletions (SPEC §9)."""
 
     async def push_pending(self) -> PushOutcome: ...
 
     async def pull_mailbox(self, address: str) -> PullOutcome: ...
 
     def synced_mailboxes(self) -> list[str]: ...
+
+    def confirm_held_deletions(self, mailbox: str) -> None: ...
+
+    def discard_held_deletions(self, mailbox: str) -> None: ...
 
 
 EngineFactory = Callable[[sessionmaker[Session], GraphClient], SyncEngineLike]

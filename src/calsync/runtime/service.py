@@ -39,6 +39,11 @@ from calsync.runtime import commit_signal, metrics
 from calsync.runtime.connection import GraphEndpoints, stored_connection
 from calsync.runtime.engine_port import EngineFactory, SyncEngineLike, build_sync_engine
 from calsync.runtime.errors import SyncNotEnabledError, SyncServiceError
+from calsync.runtime.held_deletions import (
+    list_removed_in_microsoft365,
+    needs_listing,
+    require_held,
+)
 from calsync.runtime.locks import MailboxLocks
 from calsync.runtime.schedule import next_run_at
 from calsync.runtime.secrets import SecretBox
@@ -205,6 +210,48 @@ class SyncRuntime:
         results = {address: await self.run_mailbox(address) for address in mailboxes}
         await self.push_once()
         return results
+
+    # ----- held deletions (SPEC §9) ---------------------------------------------------------------
+
+    async def decide_held_deletions(self, mailbox: str, *, confirm: bool) -> None:
+        """An administrator's decision on the deletions the mass-deletion guard held for `mailbox`:
+        `confirm` applies them, otherwise both sides keep their events (unlinked). The decision is
+        recorded at once (under the mailbox's lock, so no run of it is half-way), then the mailbox
+        is pulled and the outbox pushed, which carry it out. Raises `NothingHeldError` (409) when
+        the mailbox holds nothing."""
+        binding = await self._current_binding()
+        if binding is None:
+            raise SyncNotEnabledError()
+        await self.record_held_decision(binding, mailbox, confirm=confirm)
+        if self._loop is not None:
+            self._start_run(mailbox.strip().lower())
+            self.wake_push()
+
+    async def decide_held_deletions_now(self, mailbox: str, *, confirm: bool) -> bool:
+        """`decide_held_deletions`, then push, pull the mailbox and push again here and now;
+        returns whether the pull succeeded. For the CLI, which runs without a started runtime."""
+        binding = await self._current_binding()
+        if binding is None:
+            raise SyncNotEnabledError()
+        await self.record_held_decision(binding, mailbox, confirm=confirm)
+        results = await self.run_now(mailbox)
+        return all(results.values())
+
+    async def record_held_decision(self, binding: _Binding, mailbox: str, *, confirm: bool) -> None:
+        mailbox = mailbox.strip().lower()
+        async with self.locks.hold(mailbox), self._engine_turns:
+            with self._sessions() as session:
+                held = require_held(session, mailbox)
+            if confirm:
+                binding.engine.confirm_held_deletions(mailbox)
+            else:
+                binding.engine.discard_held_deletions(mailbox)
+        logger.info(
+            "held deletions of %s %s by an administrator",
+            mailbox,
+            "confirmed" if confirm else "discarded",
+            extra={"mailbox": mailbox, "events": held.count},
+        )
 
     async def close(self) -> None:
         """Release the Graph client of a runtime that was used without `start()`."""
@@ -431,6 +478,7 @@ class SyncRuntime:
         metrics.CONFLICTS.inc(self._conflicts_since(mailbox, last_run_id))
         if report.deferred:
             self._rerun_at[mailbox] = self._clock() + DEFERRED_RERUN_DELAY
+        await self._list_held_deletions(binding, mailbox)
         if report.crm_writes or report.graph_writes:
             logger.info(
                 "pull of %s finished",
@@ -442,6 +490,30 @@ class SyncRuntime:
                 },
             )
         return True
+
+    async def _list_held_deletions(self, binding: _Binding, mailbox: str) -> None:
+        """After a pull the guard held: say which events Microsoft 365 deleted, once per hold, so
+        the administrator decides on a list rather than a count (`held_deletions`)."""
+        with self._sessions() as session:
+            wanted = needs_listing(session, mailbox)
+        if not wanted:
+            return
+        try:
+            count = await list_removed_in_microsoft365(self._sessions, binding.graph, mailbox)
+        except GraphError as error:
+            logger.warning(
+                "the held deletions of %s could not be listed: %s",
+                mailbox,
+                error,
+                extra={"mailbox": mailbox, "code": error.code},
+            )
+            return
+        logger.warning(
+            "%s waits for an administrator: %d events deleted in Microsoft 365 are held",
+            mailbox,
+            count,
+            extra={"mailbox": mailbox, "events": count},
+        )
 
     def _conflicts_since(self, mailbox: str, last_run_id: int) -> int:
         with self._sessions() as session:
