@@ -23,6 +23,7 @@ from calsync.emulator.subscriptions import (
     update_subscription,
 )
 from calsync.emulator.throttling import MailboxThrottle, ThrottlingMiddleware
+from calsync.emulator.webhook_delivery import DeliveryLoopMiddleware
 
 
 def install_operations(
@@ -58,6 +59,9 @@ def install_operations(
     app.user_middleware.insert(
         0,
         Middleware(RequestCountingMiddleware, counts=operations.requests, resolve_mailbox=resolve),
+    )
+    app.user_middleware.insert(
+        0, Middleware(DeliveryLoopMiddleware, delivery=operations.subscriptions.delivery)
     )
     app.user_middleware.append(
         Middleware(FaultInjectionMiddleware, injector=operations.faults, resolve_mailbox=resolve)

@@ -9,6 +9,8 @@ tombstones, so a delta round is "items whose sequence number is above the token'
 tokens bumps a per-mailbox generation that the tokens carry.
 
 Listeners (engineer B's change notifications) receive a `ChangeNotice` after each committed change.
+Change-notification subscriptions are kept here too (as JSON records the subscription service
+writes and reads), so a restarted `--state` emulator still knows and notifies them.
 """
 
 from __future__ import annotations
@@ -80,6 +82,10 @@ CREATE TABLE IF NOT EXISTS messages (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS messages_by_folder ON messages (mailbox_id, folder);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    id TEXT PRIMARY KEY,
+    data TEXT NOT NULL
+);
 """
 
 
@@ -540,6 +546,33 @@ class EmulatorStore:
                 (mailbox_id, folder),
             ).fetchall()
         return [json.loads(r["data"]) for r in rows]
+
+    # -- change-notification subscriptions ---------------------------------------------
+
+    def save_subscription(self, subscription_id: str, record: dict[str, Any]) -> None:
+        """Insert or replace one subscription's record (its JSON form, see subscriptions.py)."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO subscriptions (id, data) VALUES (?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET data = excluded.data",
+                (subscription_id, json.dumps(record)),
+            )
+
+    def delete_subscription(self, subscription_id: str) -> bool:
+        """Forget one subscription; False when there was none with that id."""
+        with self._lock:
+            cursor = self._db.execute("DELETE FROM subscriptions WHERE id = ?", (subscription_id,))
+        return cursor.rowcount > 0
+
+    def load_subscriptions(self) -> list[dict[str, Any]]:
+        """Every stored subscription record, oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT data FROM subscriptions ORDER BY rowid").fetchall()
+        return [json.loads(r["data"]) for r in rows]
+
+    def clear_subscriptions(self) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM subscriptions")
 
 
 def new_calendar_id() -> str:

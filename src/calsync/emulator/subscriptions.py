@@ -6,8 +6,10 @@ copies included) becomes a notification POSTed to the receiver. Subscriptions li
 minutes, are renewed by PATCH, removed when they expire, and can be sent lifecycle events
 (`missed`, `subscriptionRemoved`, `reauthorizationRequired`) through the control API.
 When a notification is given up on after the retry window, the subscriber is sent `missed`, as
-Graph does when notifications were lost. Subscriptions are kept in memory only; they do not
-survive a restart of the emulator.
+Graph does when notifications were lost. Subscriptions are written to the store (with everything
+notifications need: resource, URLs, clientState, expiry, id form, paused state), so an emulator
+restarted on the same `--state` file still knows them for GET/PATCH/DELETE and still notifies
+them; notifications that were queued or being retried when it stopped are lost.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -91,6 +94,40 @@ class Subscription:
     creator_id: str
     paused_for_reauthorization: bool = False
 
+    def to_record(self) -> dict[str, Any]:
+        """What the store keeps of it: every field, the expiry as ISO 8601 with offset."""
+        return {
+            "id": self.id,
+            "resource": self.resource,
+            "mailboxId": self.mailbox_id,
+            "changeTypes": list(self.change_types),
+            "notificationUrl": self.notification_url,
+            "lifecycleNotificationUrl": self.lifecycle_notification_url,
+            "clientState": self.client_state,
+            "expiration": self.expiration.isoformat(),
+            "immutableIds": self.immutable_ids,
+            "applicationId": self.application_id,
+            "creatorId": self.creator_id,
+            "pausedForReauthorization": self.paused_for_reauthorization,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Subscription:
+        return cls(
+            id=str(record["id"]),
+            resource=str(record["resource"]),
+            mailbox_id=str(record["mailboxId"]),
+            change_types=tuple(str(t) for t in record["changeTypes"]),
+            notification_url=str(record["notificationUrl"]),
+            lifecycle_notification_url=record["lifecycleNotificationUrl"],
+            client_state=record["clientState"],
+            expiration=datetime.fromisoformat(str(record["expiration"])),
+            immutable_ids=bool(record["immutableIds"]),
+            application_id=str(record["applicationId"]),
+            creator_id=str(record["creatorId"]),
+            paused_for_reauthorization=bool(record["pausedForReauthorization"]),
+        )
+
     def to_json(self, graph_url: str) -> dict[str, Any]:
         return {
             "@odata.context": f"{graph_url}/$metadata#subscriptions/$entity",
@@ -117,6 +154,8 @@ class SubscriptionService:
 
     `on_change` is registered with the store; it runs on whichever thread committed the change
     and only hands the notifications to `WebhookDelivery`, which POSTs them on the event loop.
+    The registry is the store's `subscriptions` table, mirrored in memory (every event write asks
+    which subscriptions match, so that lookup must not be a query); writes go to both.
     """
 
     def __init__(
@@ -136,7 +175,9 @@ class SubscriptionService:
         self.delivery.on_given_up = self._report_missed
         self.clock = clock
         self._lock = threading.Lock()
-        self._subscriptions: dict[str, Subscription] = {}
+        self._subscriptions: dict[str, Subscription] = {
+            record["id"]: Subscription.from_record(record) for record in store.load_subscriptions()
+        }
         store.add_listener(self.on_change)
 
     # -- the registry ---------------------------------------------------------------------
@@ -147,6 +188,7 @@ class SubscriptionService:
         with self._lock:
             for expired in [s.id for s in self._subscriptions.values() if s.expiration <= now]:
                 del self._subscriptions[expired]
+                self.store.delete_subscription(expired)
             return list(self._subscriptions.values())
 
     def get(self, subscription_id: str) -> Subscription:
@@ -159,13 +201,16 @@ class SubscriptionService:
         with self._lock:
             if self._subscriptions.pop(subscription_id, None) is None:
                 raise _not_found(subscription_id)
+            self.store.delete_subscription(subscription_id)
 
     def clear(self) -> None:
         with self._lock:
             self._subscriptions.clear()
+            self.store.clear_subscriptions()
 
     def _put(self, subscription: Subscription) -> None:
         with self._lock:
+            self.store.save_subscription(subscription.id, subscription.to_record())
             self._subscriptions[subscription.id] = subscription
 
     # -- the Graph operations -------------------------------------------------------------
@@ -361,9 +406,10 @@ class SubscriptionService:
             raise _invalid(
                 f"resource: the emulator supports '/users/{{id or address}}/events', got {value!r}"
             )
-        mailbox = self.store.get_mailbox(match["mailbox"])
+        name = unquote(match["mailbox"])  # `/users/ada%40contoso.com/events` names Ada too
+        mailbox = self.store.get_mailbox(name)
         if mailbox is None:
-            raise _invalid(f"resource: there is no mailbox {match['mailbox']!r}")
+            raise _invalid(f"resource: there is no mailbox {name!r}")
         return mailbox.id
 
     def _expiration(self, value: object) -> datetime:

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from calsync.emulator.errors import GraphApiError
 
@@ -123,7 +124,7 @@ class WebhookDelivery:
 
     Notifications submitted within a few milliseconds to the same URL travel in one POST (Graph
     batches too). Delivery runs on the event loop of the server, which `bind_loop` records the
-    first time a subscription is made.
+    first time a subscription is made (or `DeliveryLoopMiddleware` at the first request).
     """
 
     def __init__(self, policy: DeliveryPolicy | None = None) -> None:
@@ -140,6 +141,12 @@ class WebhookDelivery:
     def bind_loop(self) -> None:
         """Remember the running loop as the one deliveries run on (call from async code)."""
         self._loop = asyncio.get_running_loop()
+
+    def bind_loop_if_unbound(self) -> None:
+        """Bind the running loop unless a live one is bound: a restarted emulator has stored
+        subscriptions before anyone creates one, and its first request gives it a loop."""
+        if self._loop is None or self._loop.is_closed():
+            self.bind_loop()
 
     async def validate(self, url: str) -> str | None:
         """Run the validation handshake; None when the endpoint passed, else what went wrong."""
@@ -266,3 +273,16 @@ class WebhookDelivery:
         self.history.append(DeliveryRecord(url, len(notifications), attempts, delivered, status))
         if not delivered and self.on_given_up is not None:
             self.on_given_up(notifications)
+
+
+class DeliveryLoopMiddleware:
+    """Gives `WebhookDelivery` the server's event loop at the first request it sees."""
+
+    def __init__(self, app: ASGIApp, delivery: WebhookDelivery) -> None:
+        self.app = app
+        self.delivery = delivery
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.delivery.bind_loop_if_unbound()
+        await self.app(scope, receive, send)
