@@ -12,16 +12,23 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from calsync.crm.models import Organization, Role
+from calsync.crm.services.events import delete_event
 from calsync.crm.services.users import create_user
 from calsync.emulator.server import EmulatorServer
 from calsync.runtime.connection import GraphEndpoints
 from calsync.runtime.lifespan import install_sync_runtime
 from calsync.runtime.secrets import SecretBox
-from calsync.sync.storage.models import Direction, LogKind, SyncLogEntry
+from calsync.sync.storage.models import (
+    Direction,
+    LogKind,
+    OutboxEntry,
+    SyncLinkRecord,
+    SyncLogEntry,
+)
 from calsync.web import WebSettings, create_app
 from tests.fixtures.emulator import ADELE, CLIENT_ID, CLIENT_SECRET, MEGAN, TENANT
 from tests.web.conftest import Caller, assert_error, make_caller
@@ -258,3 +265,110 @@ def test_disabling_keeps_the_connection_and_refuses_sync_features_again(
         "has_certificate": False,
     }
     assert_error(dana.post("/sync/runs", json={}), 409, "sync_not_enabled")
+
+
+def _wait_until(check: Any, seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "not true in time"
+        time.sleep(0.1)
+
+
+def _outbox_is_empty(session: Session) -> bool:
+    session.rollback()  # see the runtime's commits
+    return session.scalar(select(func.count()).select_from(OutboxEntry)) == 0
+
+
+def _hold_six_crm_deletions(dana: Caller, adele: Caller, session: Session) -> list[int]:
+    """Adele's eight meetings reach her mailbox; then six are deleted in the CRM at once."""
+    enable(dana)
+    event_ids = []
+    for day in range(8):
+        response = adele.post(
+            "/events",
+            json={
+                "subject": f"Portfolio review {day}",
+                "start": f"2026-12-{day + 1:02d}T10:00:00",
+                "end": f"2026-12-{day + 1:02d}T11:00:00",
+                "time_zone": "America/New_York",
+            },
+        )
+        assert response.status_code == 201, response.text
+        event_ids.append(response.json()["id"])
+    _wait_until(lambda: _outbox_is_empty(session))
+    # One transaction (a script, an import gone wrong): a person deleting one meeting at a time
+    # is pushed one deletion at a time and never trips the guard.
+    for event_id in event_ids[:6]:
+        delete_event(session, event_id)
+    session.commit()
+
+    def held() -> bool:
+        states = {s["mailbox"]: s for s in dana.get("/sync/status").json()["mailboxes"]}
+        return bool(states[ADELE]["status"] == "needs_attention")
+
+    _wait_until(held)
+    return event_ids
+
+
+def test_held_deletions_name_the_events_and_confirming_deletes_them_in_outlook(
+    dana: Caller, adele: Caller, session: Session
+) -> None:
+    event_ids = _hold_six_crm_deletions(dana, adele, session)
+
+    [held] = dana.get("/sync/held-deletions").json()
+    assert held["mailbox"] == ADELE
+    assert held["user_id"] == adele.user_id
+    assert held["count"] == 6
+    assert "6 of the 8" in held["message"]
+    assert [event["crm_event_id"] for event in held["events"]] == event_ids[:6]
+    assert [event["subject"] for event in held["events"]] == [
+        f"Portfolio review {day}" for day in range(6)
+    ]
+    assert {event["would_be_deleted_from"] for event in held["events"]} == {"microsoft365"}
+    assert dana.get(f"/sync/held-deletions/{adele.user_id}").json() == held
+
+    response = dana.post(f"/sync/held-deletions/{adele.user_id}/confirm")
+
+    assert response.status_code == 202, response.text
+    assert response.json() == {"mailbox": ADELE, "decision": "confirmed", "run_started": True}
+    _wait_until(lambda: _outbox_is_empty(session))  # the deletions reached Microsoft 365
+    assert_error(dana.get(f"/sync/held-deletions/{adele.user_id}"), 409, "nothing_held")
+    assert dana.get("/sync/held-deletions").json() == []
+
+
+def test_discarding_held_deletions_unlinks_the_events_and_clears_the_hold(
+    dana: Caller, adele: Caller, session: Session
+) -> None:
+    event_ids = _hold_six_crm_deletions(dana, adele, session)
+
+    response = dana.post(f"/sync/held-deletions/{adele.user_id}/discard")
+
+    assert response.status_code == 202, response.text
+    assert response.json()["decision"] == "discarded"
+    _wait_until(lambda: _outbox_is_empty(session))
+    linked = session.scalars(
+        select(SyncLinkRecord.crm_event_id).where(SyncLinkRecord.mailbox == ADELE)
+    ).all()
+    assert sorted(linked) == event_ids[6:]
+    assert_error(dana.post(f"/sync/held-deletions/{adele.user_id}/discard"), 409, "nothing_held")
+
+
+def test_held_deletions_refuse_unknown_users_staff_and_a_disabled_sync(
+    dana: Caller, adele: Caller
+) -> None:
+    assert_error(dana.get("/sync/held-deletions"), 409, "sync_not_enabled")
+    assert_error(
+        dana.post(f"/sync/held-deletions/{adele.user_id}/confirm"), 409, "sync_not_enabled"
+    )
+    enable(dana)
+    assert_error(dana.get("/sync/held-deletions/999999"), 404, "not_found", "user_id")
+    assert_error(dana.post("/sync/held-deletions/999999/confirm"), 404, "not_found", "user_id")
+    assert_error(
+        dana.post(f"/sync/held-deletions/{adele.user_id}/confirm"),
+        409,
+        "nothing_held",
+        "user_id",
+    )
+    assert_error(adele.get("/sync/held-deletions"), 403, "admin_only")
+    assert_error(adele.post(f"/sync/held-deletions/{adele.user_id}/discard"), 403, "admin_only")
+    assert dana.get("/sync/held-deletions").json() == []

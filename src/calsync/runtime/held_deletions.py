@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Literal
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,8 +52,10 @@ from calsync.sync.storage.snapshots import snapshot_from_json
 HELD_EVENT_CODE = "deletion_held"
 LISTED_CODE = "held_deletions_listed"
 
-CRM = "crm"
-MICROSOFT_365 = "microsoft365"
+Side = Literal["crm", "microsoft365"]
+"""Where confirming a held deletion deletes the event."""
+CRM: Side = "crm"
+MICROSOFT_365: Side = "microsoft365"
 
 
 class NothingHeldError(SyncServiceError):
@@ -76,7 +79,7 @@ class HeldEvent:
     graph_id: str
     subject: str
     start: datetime | date | None
-    would_be_deleted_from: str  # CRM or MICROSOFT_365
+    would_be_deleted_from: Side
 
     def describe(self) -> str:
         """ "“Annual review” (2026-12-03 15:00 UTC)", for log lines and the shell."""
@@ -190,7 +193,7 @@ def _listed_removals(session: Session, mailbox: str) -> tuple[bool, list[HeldEve
     return listed, [_held_event(link, CRM) for link in links]
 
 
-def _held_event(link: SyncLinkRecord, would_be_deleted_from: str) -> HeldEvent:
+def _held_event(link: SyncLinkRecord, would_be_deleted_from: Side) -> HeldEvent:
     subject = ""
     start: datetime | date | None = None
     try:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from calsync.crm.models import Event, User
 from calsync.sync.storage.models import (
+    CursorStatus,
     DeltaCursor,
     LogKind,
     OutboxEntry,
@@ -64,7 +65,7 @@ def mailbox_states(session: Session) -> list[MailboxState]:
                 name=user.name,
                 mailbox=user.email_normalized,
                 synced=user.sync_enabled,
-                status=cursor.status.value if cursor and cursor.last_run_at else NEVER_RUN,
+                status=_status(cursor),
                 status_message=cursor.status_message if cursor else None,
                 last_run_at=cursor.last_run_at if cursor else None,
                 pending_changes=waiting,
@@ -73,6 +74,14 @@ def mailbox_states(session: Session) -> list[MailboxState]:
             )
         )
     return states
+
+
+def _status(cursor: DeltaCursor | None) -> str:
+    """A mailbox whose pull never ran is `never_run`, unless a push already needs attention (the
+    guard held CRM deletions before its first pull)."""
+    if cursor is None or (cursor.last_run_at is None and cursor.status is CursorStatus.OK):
+        return NEVER_RUN
+    return cursor.status.value
 
 
 @dataclass(frozen=True)

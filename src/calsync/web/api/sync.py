@@ -1,4 +1,5 @@
-"""`/sync`: enable or disable the Microsoft 365 sync, "sync now", mailbox status and the sync log.
+"""`/sync`: enable or disable the Microsoft 365 sync, "sync now", mailbox status, the sync log, and
+the deletions the mass-deletion guard held (SPEC §9) for an administrator to confirm or discard.
 
 Administrators only. Until the sync is enabled every endpoint here except `enable` answers 409
 `sync_not_enabled` (SPEC §7). Enabling tests the connection (token request, then a calendar read)
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, NoReturn
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from calsync.crm.models import Organization, User
 from calsync.crm.services.users import get_user
@@ -22,12 +23,14 @@ from calsync.runtime.enablement import (
     save_connection,
     test_mailbox_or_default,
 )
-from calsync.runtime.errors import SyncServiceError
+from calsync.runtime.errors import SyncServiceError, SyncServiceNotRunningError
+from calsync.runtime.held_deletions import all_held_deletions, require_held
 from calsync.runtime.host import RuntimeHost
 from calsync.runtime.secrets import SecretBox
 from calsync.runtime.status import LogFilter, mailbox_states, sync_log_query
 from calsync.sync.storage.models import LogKind
 from calsync.web.api.schemas.errors import error_responses
+from calsync.web.api.schemas.held_deletions import HeldDecisionOut, HeldDeletionsOut
 from calsync.web.api.schemas.sync import (
     EnabledOut,
     EnableSyncIn,
@@ -228,4 +231,78 @@ def sync_log(
             )
             for line in lines
         ],
+    )
+
+
+@router.get("/held-deletions")
+def list_held_deletions(
+    session: DbSession, organization: EnabledOrganization
+) -> list[HeldDeletionsOut]:
+    """Every mailbox whose runs the mass-deletion guard holds, with the events at stake."""
+    return [HeldDeletionsOut.of(held) for held in all_held_deletions(session)]
+
+
+@router.get("/held-deletions/{user_id}", responses=error_responses(404))
+def get_held_deletions(
+    user_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+    session: DbSession,
+    organization: EnabledOrganization,
+) -> HeldDeletionsOut:
+    """What one user's mailbox holds: 409 `nothing_held` when it waits for nothing."""
+    user = get_user(session, user_id)
+    try:
+        return HeldDeletionsOut.of(require_held(session, user.email_normalized))
+    except SyncServiceError as error:
+        _refuse(error)
+
+
+@router.post(
+    "/held-deletions/{user_id}/confirm", status_code=202, responses=error_responses(404, 503)
+)
+async def confirm_held_deletions(
+    user_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+    request: Request,
+    session: DbSession,
+    organization: EnabledOrganization,
+) -> HeldDecisionOut:
+    """Apply the held deletions: the mailbox's run starts now and deletes them."""
+    return await _decide(request, session, user_id, confirm=True)
+
+
+@router.post(
+    "/held-deletions/{user_id}/discard", status_code=202, responses=error_responses(404, 503)
+)
+async def discard_held_deletions(
+    user_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+    request: Request,
+    session: DbSession,
+    organization: EnabledOrganization,
+) -> HeldDecisionOut:
+    """Keep the events on both sides (no longer linked; a kept CRM event says why); the
+    mailbox's run starts now and syncs everything else."""
+    return await _decide(request, session, user_id, confirm=False)
+
+
+async def _decide(
+    request: Request, session: DbSession, user_id: int, *, confirm: bool
+) -> HeldDecisionOut:
+    mailbox = get_user(session, user_id).email_normalized
+    try:
+        require_held(session, mailbox)
+    except SyncServiceError as error:
+        _refuse(error)
+    # End this request's transaction before the runtime writes the decision (SQLite's lock).
+    session.commit()
+    runtime = sync_runtime(request)
+    try:
+        if runtime is None:
+            raise SyncServiceNotRunningError(
+                "this server does not run the sync service; start it with `calsync serve`, or "
+                "decide with `calsync sync confirm-deletions` / `calsync sync discard-deletions`"
+            )
+        await runtime.call(runtime.runtime.decide_held_deletions(mailbox, confirm=confirm))
+    except SyncServiceError as error:
+        _refuse(error)
+    return HeldDecisionOut(
+        mailbox=mailbox, decision="confirmed" if confirm else "discarded", run_started=True
     )
