@@ -171,7 +171,7 @@ def _is_api_request(request: Request) -> bool:
     return request.url.path.startswith(API_ROOT)
 
 
-async def _on_http_exception(request: Request, exc: Exception) -> Response:
+async def on_http_exception(request: Request, exc: Exception) -> Response:
     """Starlette's own errors: unknown path (404), wrong method (405) and the like."""
     assert isinstance(exc, StarletteHTTPException)
     if not _is_api_request(request):
@@ -251,4 +251,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CrmError, _on_crm_error)
     app.add_exception_handler(RequestValidationError, _on_request_validation_error)
     app.add_exception_handler(ApiError, _on_api_error)
-    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(StarletteHTTPException, on_http_exception)

@@ -15,8 +15,10 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import make_url
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from calsync.crm.database import DATA_DIR_VARIABLE
+from calsync.web.errors import API_ROOT, on_http_exception
 from calsync.web.pages import (
     calendar,
     contact_point_emails,
@@ -96,10 +98,24 @@ async def _on_web_session_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _on_http_exception(request: Request, exc: Exception) -> Response:
+    """A browser that asks for a page that does not exist gets a page saying so, not JSON."""
+    assert isinstance(exc, StarletteHTTPException)
+    wants_page = "text/html" in request.headers.get("accept", "")
+    if exc.status_code == 404 and wants_page and not request.url.path.startswith(API_ROOT):
+        context = {
+            "heading": "Page not found",
+            "message": f"There is no page at {request.url.path}.",
+        }
+        return render(request, "error.html", context, status_code=404)
+    return await on_http_exception(request, exc)
+
+
 def install_pages(app: FastAPI, database_url: str) -> None:
     """Add the web app to `app`, signing cookies with `CALSYNC_SECRET_KEY` or the stored key."""
     app.state.browser_sessions = BrowserSessions(_secret_key(database_url))
     app.state.signin_throttle = SignInThrottle()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(WebSessionError, _on_web_session_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     app.include_router(pages_router)
