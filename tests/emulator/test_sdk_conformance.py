@@ -8,6 +8,7 @@ point of having it (compare h11's test against the standard library).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 import httpx
@@ -22,14 +23,27 @@ from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph import GraphRequestAdapter, GraphServiceClient
 from msgraph.generated.models.attendee import Attendee
 from msgraph.generated.models.date_time_time_zone import DateTimeTimeZone
+from msgraph.generated.models.day_of_week import DayOfWeek
 from msgraph.generated.models.email_address import EmailAddress
 from msgraph.generated.models.event import Event
 from msgraph.generated.models.event_type import EventType
+from msgraph.generated.models.patterned_recurrence import PatternedRecurrence
+from msgraph.generated.models.recurrence_pattern import RecurrencePattern
+from msgraph.generated.models.recurrence_pattern_type import RecurrencePatternType
+from msgraph.generated.models.recurrence_range import RecurrenceRange
+from msgraph.generated.models.recurrence_range_type import RecurrenceRangeType
+from msgraph.generated.models.response_type import ResponseType
 from msgraph.generated.users.item.calendar_view.delta.delta_request_builder import (
     DeltaRequestBuilder,
 )
+from msgraph.generated.users.item.events.item.accept.accept_post_request_body import (
+    AcceptPostRequestBody,
+)
 from msgraph.generated.users.item.events.item.cancel.cancel_post_request_body import (
     CancelPostRequestBody,
+)
+from msgraph.generated.users.item.events.item.instances.instances_request_builder import (
+    InstancesRequestBuilder,
 )
 from msgraph_core import GraphClientFactory
 
@@ -191,3 +205,53 @@ async def test_sdk_meeting_reaches_the_attendee_and_cancel_works(
     after = await graph.users.by_user_id(MEGAN).events.get()
     assert after is not None
     assert after.value[0].is_cancelled is True
+
+
+async def test_sdk_accepts_one_occurrence_of_a_series_meeting(graph: GraphServiceClient) -> None:
+    series = await graph.users.by_user_id(ADELE).events.post(
+        sdk_event(
+            "Weekly pipeline",
+            "2024-06-10",
+            attendees=[Attendee(email_address=EmailAddress(address=MEGAN))],
+            recurrence=PatternedRecurrence(
+                pattern=RecurrencePattern(
+                    type=RecurrencePatternType.Weekly,
+                    interval=1,
+                    days_of_week=[DayOfWeek.Monday],
+                ),
+                range=RecurrenceRange(
+                    type=RecurrenceRangeType.Numbered,
+                    start_date=date(2024, 6, 10),
+                    number_of_occurrences=3,
+                ),
+            ),
+        )
+    )
+    assert series is not None
+    megan = graph.users.by_user_id(MEGAN).events
+    copies = await megan.get()
+    assert copies is not None
+    (copy,) = copies.value
+    assert copy.type == EventType.SeriesMaster
+    query = InstancesRequestBuilder.InstancesRequestBuilderGetQueryParameters(
+        start_date_time="2024-06-01T00:00:00Z", end_date_time="2024-07-01T00:00:00Z"
+    )
+    config = RequestConfiguration(query_parameters=query)
+    instances = await megan.by_event_id(copy.id).instances.get(request_configuration=config)
+    assert instances is not None
+    second = instances.value[1]
+    await megan.by_event_id(second.id).accept.post(
+        AcceptPostRequestBody(comment="Just this one", send_response=True)
+    )
+    after = await megan.by_event_id(copy.id).instances.get(request_configuration=config)
+    assert after is not None
+    assert [e.type for e in after.value] == [
+        EventType.Occurrence,
+        EventType.Exception,
+        EventType.Occurrence,
+    ]
+    assert [e.response_status.response for e in after.value] == [
+        ResponseType.NotResponded,
+        ResponseType.Accepted,
+        ResponseType.NotResponded,
+    ]

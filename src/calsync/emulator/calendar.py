@@ -26,6 +26,7 @@ from calsync.emulator.meetings import MeetingPost, is_meeting, now_stamp
 from calsync.emulator.online_meetings import apply_online_meeting
 from calsync.emulator.payload import apply_fields, default_fields, stored_time
 from calsync.emulator.recurrence import last_start, normalize_recurrence
+from calsync.emulator.series_carry import carry_series_edit
 from calsync.emulator.store import MAX_TIME, EmulatorStore, Mailbox, StoredItem
 from calsync.emulator.timezones import resolve_zone
 
@@ -212,19 +213,11 @@ class MailboxCalendar:
     ) -> None:
         """A series edit reaches its edited occurrences too, each as its own change (GRAPH.md
         §1.2: one notice for the series plus one per edited instance). A field the occurrence
-        changed on its own keeps the occurrence's value."""
-        changed = [
-            name
-            for name in after
-            if name not in _SLOT_OWN_FIELDS and before.get(name) != after.get(name)
-        ]
-        if not changed:
-            return
+        changed on its own keeps the occurrence's value (series_carry)."""
         for slot in self.store.exceptions_of(master.key, include_deleted=False):
-            data = copy.deepcopy(slot.data)
-            for name in changed:
-                if data.get(name) == before.get(name):
-                    data[name] = copy.deepcopy(after[name])
+            data = carry_series_edit(before, after, slot.data)
+            if data is None:
+                continue
             data["changeKey"] = new_change_key()
             data["lastModifiedDateTime"] = after["lastModifiedDateTime"]
             slot.data = data
@@ -349,9 +342,24 @@ class MailboxCalendar:
     def respond(
         self, mailbox: Mailbox, event_id: str, action: str, comment: str, send_response: bool
     ) -> None:
-        """accept / tentativelyAccept / decline on an attendee's copy (a series for occurrences)."""
+        """accept / tentativelyAccept / decline on an attendee's copy.
+
+        An occurrence's id answers that occurrence only: it becomes an exception in the
+        attendee's copy and the organizer sees the answer on that occurrence alone (Exchange
+        tracks answers per exception: MS-OXOCAL's recipExceptionalResponse). A series' id or a
+        single event's id answers the whole meeting.
+        """
         entry = self.entry(mailbox, event_id)
-        item = self._master_of(entry) if entry.master_ref is not None else entry.item
+        if entry.type in ("occurrence", "exception"):
+            master = entry.item if entry.type == "occurrence" else self._master_of(entry)
+            if master.data.get("isOrganizer"):
+                raise invalid_request("You can't respond to a meeting you organize.")
+            with self.store.transaction():
+                self.post.attendee_responded_to_occurrence(
+                    mailbox, master, entry, action, comment, send_response
+                )
+            return
+        item = entry.item
         if item.data.get("isOrganizer"):
             raise invalid_request("You can't respond to a meeting you organize.")
         with self.store.transaction():
@@ -367,21 +375,6 @@ class MailboxCalendar:
         if entry.type != "seriesMaster":
             raise invalid_request("instances is only available on a series master.")
         return entry.item
-
-
-_SLOT_OWN_FIELDS = frozenset(
-    {
-        "start",
-        "end",
-        "recurrence",
-        "isAllDay",
-        "changeKey",
-        "lastModifiedDateTime",
-        "createdDateTime",
-        "originalStartTimeZone",
-        "originalEndTimeZone",
-    }
-)
 
 
 def _reshaped(before: dict[str, Any], after: dict[str, Any]) -> bool:

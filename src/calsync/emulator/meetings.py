@@ -5,8 +5,11 @@ the organizer's Sent Items, and for each attendee who is a mailbox of the emulat
 the event in their calendar (same iCalUId, own id, isOrganizer false, showAs tentative, response
 notResponded) plus an eventMessage in their Inbox. Organizer changes overwrite the shared fields of
 every copy (attendee edits to those fields are lost, as in Exchange); fields that belong to the
-attendee (showAs, categories, reminders, their response) survive. Responses from an attendee update
-the organizer's attendee list.
+attendee (showAs, categories, reminders, their response) survive. A series edit also reaches the
+exceptions in each attendee's copy by Exchange's override model (series_carry): what an exception
+had not changed follows the series. Responses from an attendee update the organizer's attendee
+list: for the whole meeting, or, answered through an occurrence's id, for that occurrence only
+(it becomes an exception in both calendars).
 """
 
 from __future__ import annotations
@@ -16,10 +19,17 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from calsync.emulator.ids import new_change_key, new_key
-from calsync.emulator.instances import discard_exceptions
+from calsync.emulator.ids import new_change_key, new_key, occurrence_ical_uid
+from calsync.emulator.instances import (
+    CalendarEntry,
+    blocks_slot,
+    discard_exceptions,
+    entry_for_item,
+    occurrence_at,
+)
 from calsync.emulator.payload import NULL_TIME
 from calsync.emulator.render import html_to_text
+from calsync.emulator.series_carry import carry_series_edit
 from calsync.emulator.store import EmulatorStore, Mailbox, StoredItem
 from calsync.emulator.timezones import format_utc_timestamp
 
@@ -273,7 +283,7 @@ class MeetingPost:
                     key=slot.key if slot else new_key(),
                     mailbox_id=copy_master.mailbox_id,
                     kind="exception",
-                    ical_uid=copy_master.ical_uid,
+                    ical_uid=occurrence_ical_uid(copy_master.ical_uid, original_start),
                     start_utc=exception.start_utc,
                     end_utc=exception.end_utc,
                     data=data,
@@ -318,69 +328,184 @@ class MeetingPost:
         )
 
     def _refresh_copy(self, copy_item: StoredItem, item: StoredItem, drop_exceptions: bool) -> None:
+        """Overwrite the shared fields of an attendee's copy; a series' exceptions follow it in
+        the fields they had not changed (series_carry), each saved as its own change."""
         if drop_exceptions:
             discard_exceptions(self.store, copy_item.key)
         if copy_item.kind == "seriesMaster":
             self.store.record_series_version(copy.deepcopy(copy_item))
+        before = copy_item.data
         copy_item.data = _shared_onto(item.data, copy_item.data)
         copy_item.kind = item.kind
         copy_item.start_utc, copy_item.end_utc = item.start_utc, item.end_utc
         self.store.save_item(copy_item, "updated")
+        if copy_item.kind == "seriesMaster" and not drop_exceptions:
+            self._carry_to_copy_exceptions(copy_item, before, SHARED_FIELDS)
+
+    def _carry_to_copy_exceptions(
+        self, copy_master: StoredItem, before: dict[str, Any], fields: tuple[str, ...]
+    ) -> None:
+        for slot in self.store.exceptions_of(copy_master.key, include_deleted=False):
+            data = carry_series_edit(before, copy_master.data, slot.data, fields)
+            if data is None:
+                continue
+            _touch(data)
+            slot.data = data
+            self.store.save_item(slot, "updated")
 
     def _cancel_copy(self, copy_item: StoredItem) -> None:
+        """Mark an attendee's copy cancelled; a series' edited occurrences are cancelled too."""
         if copy_item.data.get("isCancelled"):
             return
-        data = copy.deepcopy(copy_item.data)
-        data["isCancelled"] = True
-        data["subject"] = "Canceled: " + data["subject"]
-        _touch(data)
-        copy_item.data = data
+        copy_item.data = _cancelled(copy_item.data)
         self.store.save_item(copy_item, "updated")
+        if copy_item.kind != "seriesMaster":
+            return
+        for slot in self.store.exceptions_of(copy_item.key, include_deleted=False):
+            if not slot.data.get("isCancelled"):
+                slot.data = _cancelled(slot.data)
+                self.store.save_item(slot, "updated")
 
     # -- attendee side ------------------------------------------------------------------
 
     def attendee_responded(
         self, attendee: Mailbox, item: StoredItem, action: str, comment: str, send: bool
     ) -> None:
-        """Record an attendee's response on their copy and on the organizer's attendee list."""
+        """Record an attendee's response to a whole meeting on their copy and on the organizer's
+        attendee list; a series' exceptions follow unless they were answered on their own."""
         response, show_as, kind = RESPONSES[action]
         stamp = now_stamp()
+        before = item.data
         data = copy.deepcopy(item.data)
         data["responseStatus"] = {"response": response, "time": stamp}
         data["showAs"] = show_as
         _touch(data)
         item.data = data
         self.store.save_item(item, "updated")
-        organizer_items = [
-            c for c in self.store.find_by_ical_uid(item.ical_uid) if c.data.get("isOrganizer")
-        ]
-        for original in organizer_items:
+        if item.kind == "seriesMaster":
+            self._carry_to_copy_exceptions(item, before, ("responseStatus", "showAs"))
+        for original in self._organizer_items(item):
             odata = copy.deepcopy(original.data)
-            for attendee_entry in odata["attendees"]:
-                if attendee_entry["emailAddress"]["address"].lower() == attendee.address.lower():
-                    attendee_entry["status"] = {"response": response, "time": stamp}
+            _set_attendee_status(odata, attendee, {"response": response, "time": stamp})
             _touch(odata)
-            original.data = odata
+            obefore, original.data = original.data, odata
             self.store.save_item(original, "updated")
-            organizer = self.store.get_mailbox(original.mailbox_id)
-            if send and organizer is not None:
-                sender = _recipient(attendee.address, attendee.display_name)
-                to = [_recipient(organizer.address, organizer.display_name)]
-                subject = {
-                    "meetingAccepted": "Accepted: ",
-                    "meetingTenativelyAccepted": "Tentative: ",
-                    "meetingDeclined": "Declined: ",
-                }[kind] + odata["subject"]
-                self.store.add_message(
-                    organizer.id,
-                    FOLDER_INBOX,
-                    _message(sender, to, kind, subject, odata, original.kind, comment),
-                )
-                self.store.add_message(
-                    attendee.id,
-                    FOLDER_SENT,
-                    _message(sender, to, kind, subject, odata, original.kind, comment),
-                )
+            if original.kind == "seriesMaster":
+                self._carry_to_copy_exceptions(original, obefore, ("attendees",))
+            if send:
+                self._send_response(attendee, original, odata, kind, original.kind, comment)
+
+    def attendee_responded_to_occurrence(
+        self,
+        attendee: Mailbox,
+        copy_master: StoredItem,
+        entry: CalendarEntry,
+        action: str,
+        comment: str,
+        send: bool,
+    ) -> None:
+        """An attendee answered one occurrence: it becomes an exception in their copy, and the
+        organizer's occurrence (made an exception too) shows that attendee's answer; the rest of
+        the series and every other attendee's copy are left alone."""
+        assert entry.original_start is not None
+        response, show_as, kind = RESPONSES[action]
+        stamp = now_stamp()
+        data = copy.deepcopy(entry.data)
+        data["responseStatus"] = {"response": response, "time": stamp}
+        data["showAs"] = show_as
+        data["recurrence"] = None
+        _touch(data)
+        self._save_exception(copy_master, entry, data)
+        for organizer_master in self._organizer_items(copy_master):
+            if organizer_master.kind != "seriesMaster":
+                continue
+            slot = self.store.get_slot(organizer_master.key, entry.original_start)
+            if slot is not None and blocks_slot(slot):
+                if slot.deleted:
+                    continue  # the organizer cancelled that occurrence: nothing left to track
+                target = entry_for_item(slot)
+            else:
+                found = occurrence_at(self.store, organizer_master, entry.original_start)
+                if found is None:
+                    continue
+                target = found
+            odata = copy.deepcopy(target.data)
+            odata["recurrence"] = None
+            _set_attendee_status(odata, attendee, {"response": response, "time": stamp})
+            _touch(odata)
+            self._save_exception(organizer_master, target, odata)
+            if send:
+                self._send_response(attendee, organizer_master, odata, kind, "exception", comment)
+
+    def _save_exception(
+        self, master: StoredItem, entry: CalendarEntry, data: dict[str, Any]
+    ) -> None:
+        """Store `data` as the exception in `entry`'s slot of `master` (reusing the slot's row
+        when it has one, e.g. an exception or a discarded one), keeping the slot's times."""
+        assert entry.original_start is not None
+        existing = self.store.get_slot(master.key, entry.original_start)
+        self.store.save_item(
+            StoredItem(
+                key=existing.key if existing else new_key(),
+                mailbox_id=master.mailbox_id,
+                kind="exception",
+                ical_uid=occurrence_ical_uid(master.ical_uid, entry.original_start),
+                start_utc=entry.start_utc,
+                end_utc=entry.end_utc,
+                data=data,
+                master_key=master.key,
+                original_start=entry.original_start,
+            ),
+            "updated" if existing is not None and not existing.deleted else "created",
+        )
+
+    def _organizer_items(self, item: StoredItem) -> list[StoredItem]:
+        return [c for c in self.store.find_by_ical_uid(item.ical_uid) if c.data.get("isOrganizer")]
+
+    def _send_response(
+        self,
+        attendee: Mailbox,
+        original: StoredItem,
+        odata: dict[str, Any],
+        kind: MessageType,
+        event_type: str,
+        comment: str,
+    ) -> None:
+        """The response mail: in the organizer's Inbox and the attendee's Sent Items."""
+        organizer = self.store.get_mailbox(original.mailbox_id)
+        if organizer is None:
+            return
+        sender = _recipient(attendee.address, attendee.display_name)
+        to = [_recipient(organizer.address, organizer.display_name)]
+        subject = {
+            "meetingAccepted": "Accepted: ",
+            "meetingTenativelyAccepted": "Tentative: ",
+            "meetingDeclined": "Declined: ",
+        }[kind] + odata["subject"]
+        self.store.add_message(
+            organizer.id,
+            FOLDER_INBOX,
+            _message(sender, to, kind, subject, odata, event_type, comment),
+        )
+        self.store.add_message(
+            attendee.id,
+            FOLDER_SENT,
+            _message(sender, to, kind, subject, odata, event_type, comment),
+        )
+
+
+def _set_attendee_status(data: dict[str, Any], attendee: Mailbox, status: dict[str, str]) -> None:
+    for entry in data.get("attendees") or []:
+        if entry["emailAddress"]["address"].lower() == attendee.address.lower():
+            entry["status"] = dict(status)
+
+
+def _cancelled(data: dict[str, Any]) -> dict[str, Any]:
+    result = copy.deepcopy(data)
+    result["isCancelled"] = True
+    result["subject"] = "Canceled: " + result["subject"]
+    _touch(result)
+    return result
 
 
 def _series_reshaped(before: dict[str, Any] | None, after: dict[str, Any]) -> bool:
