@@ -5,7 +5,7 @@ the sync log; staff are refused every sync page. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import Path
@@ -14,17 +14,17 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from calsync.crm.models import Organization, Role, User
-from calsync.crm.services.events import EventInput, create_event
+from calsync.crm.services.events import EventInput, create_event, delete_event
 from calsync.crm.services.users import create_user
 from calsync.emulator.server import EmulatorServer
 from calsync.runtime.connection import GraphEndpoints
 from calsync.runtime.lifespan import install_sync_runtime
 from calsync.runtime.secrets import SecretBox
-from calsync.sync.storage.models import Direction, LogKind, SyncLogEntry
+from calsync.sync.storage.models import Direction, LogKind, OutboxEntry, SyncLogEntry
 from calsync.web import WebSettings, create_app
 from calsync.web.passwords import hash_password
 from tests.fixtures.emulator import ADELE, CLIENT_ID, CLIENT_SECRET, MEGAN, TENANT
@@ -384,3 +384,87 @@ def test_the_page_says_why_an_enabled_sync_cannot_run(admin: TestClient, session
         time.sleep(0.05)
     assert "Cannot run:" in page
     assert "cannot be decrypted" in page
+
+
+def _wait_for(check: Callable[[], bool], seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "not true in time"
+        time.sleep(0.1)
+
+
+def _outbox_is_empty(session: Session) -> bool:
+    session.rollback()  # see the sync service's commits
+    return session.scalar(select(func.count()).select_from(OutboxEntry)) == 0
+
+
+def _hold_six_crm_deletions(admin: TestClient, session: Session, adele: User) -> None:
+    """Adele's eight meetings reach her mailbox, then a script deletes six in one transaction."""
+    connect(admin)
+    start = datetime.now().replace(microsecond=0, second=0, minute=0) + timedelta(days=1)
+    event_ids = [
+        create_event(
+            session,
+            EventInput(
+                owner_id=adele.id,
+                subject=f"Portfolio review {day}",
+                start=start + timedelta(days=day),
+                end=start + timedelta(days=day, hours=1),
+            ),
+        ).id
+        for day in range(8)
+    ]
+    session.commit()
+    _wait_for(lambda: _outbox_is_empty(session))
+    for event_id in event_ids[:6]:
+        delete_event(session, event_id)
+    session.commit()
+    _wait_for(lambda: "Confirm deletion" in admin.get("/admin/sync").text)
+
+
+def test_a_held_mailbox_shows_the_events_and_confirming_deletes_them(
+    admin: TestClient, session: Session, users: dict[str, User]
+) -> None:
+    _hold_six_crm_deletions(admin, session, users["adele"])
+
+    page = unescape(admin.get("/admin/sync").text)
+    assert "Needs attention" in page
+    assert "Held for your decision (6 events)" in page
+    assert [f"Portfolio review {day}" in page for day in range(8)] == [True] * 6 + [False] * 2
+    assert "deleted in the CRM; confirming deletes it from Outlook" in page
+
+    html = submit(
+        admin,
+        "/admin/sync",
+        f"/admin/sync/held-deletions/{users['adele'].id}/confirm",
+        {},
+    )
+
+    assert "Deletion confirmed" in html
+    _wait_for(lambda: _outbox_is_empty(session))
+    assert "Confirm deletion" not in admin.get("/admin/sync").text
+
+
+def test_keeping_the_events_clears_the_hold_and_a_second_decision_is_refused(
+    admin: TestClient, session: Session, users: dict[str, User]
+) -> None:
+    _hold_six_crm_deletions(admin, session, users["adele"])
+    action = f"/admin/sync/held-deletions/{users['adele'].id}/discard"
+
+    assert "Events kept" in submit(admin, "/admin/sync", action, {})
+
+    token = csrf_token(admin.get("/admin/sync").text)
+    again = admin.post(action, data={"csrf_token": token})
+    assert again.status_code == 409
+    assert "Nothing is held for Adele Vance's mailbox" in unescape(again.text)
+
+
+def test_a_decision_without_the_forms_csrf_token_is_refused(
+    admin: TestClient, session: Session, users: dict[str, User]
+) -> None:
+    _hold_six_crm_deletions(admin, session, users["adele"])
+
+    response = admin.post(f"/admin/sync/held-deletions/{users['adele'].id}/confirm", data={})
+
+    assert response.status_code == 403
+    assert "Confirm deletion" in admin.get("/admin/sync").text  # still held

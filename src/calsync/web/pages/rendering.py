@@ -34,6 +34,8 @@ NOTICES = {
     "sync-enabled": "The Microsoft 365 sync is enabled.",
     "sync-disabled": "The Microsoft 365 sync is disabled.",
     "sync-started": "Sync started: the mailboxes are being read now; their runs appear in the log.",
+    "deletions-confirmed": "Deletion confirmed: the mailbox's run now deletes the held events.",
+    "deletions-discarded": "Events kept: nothing held is deleted; the mailbox syncs again.",
 }
 
 
