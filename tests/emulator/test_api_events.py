@@ -96,6 +96,7 @@ async def test_patch_changes_the_change_key_and_etag_and_ignores_read_only_field
     assert updated["id"] == event["id"]
     assert updated["isOrganizer"] is True
     assert updated["createdDateTime"] == event["createdDateTime"]
+    assert updated["lastModifiedDateTime"] > event["lastModifiedDateTime"]
     assert updated["changeKey"] != event["changeKey"]
     assert updated["@odata.etag"] != event["@odata.etag"]
 

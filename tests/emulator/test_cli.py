@@ -1,10 +1,13 @@
-"""`calsync emulator`: argument checks, and a restart with --state loses nothing."""
+"""`calsync emulator`: argument checks, and a restart with --state loses nothing (events and
+change-notification subscriptions)."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
 import sys
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -13,6 +16,7 @@ from typer.testing import CliRunner
 
 from calsync.cli import app
 from calsync.emulator.config import GRAPH_SCOPE
+from tests.emulator.webhook_receiver import Receiver
 
 ADDRESS = "adele.vance@contoso.com"
 
@@ -86,7 +90,9 @@ def _client(tmp_path: Path, base: str) -> httpx.Client:
     )
 
 
-def test_events_survive_a_restart_with_a_state_file(tmp_path: Path) -> None:
+def test_events_and_subscriptions_survive_a_restart_with_a_state_file(
+    tmp_path: Path, receiver: Receiver
+) -> None:
     state = tmp_path / "emulator.sqlite"
     process, base = _start(tmp_path, state)
     try:
@@ -99,6 +105,18 @@ def test_events_survive_a_restart_with_a_state_file(tmp_path: Path) -> None:
                     "end": {"dateTime": "2024-06-10T10:00:00", "timeZone": "UTC"},
                 },
             ).json()
+            expiry = datetime.now(UTC) + timedelta(hours=2)
+            subscription = client.post(
+                "/subscriptions",
+                json={
+                    "changeType": "updated",
+                    "notificationUrl": f"{receiver.base_url}/notify",
+                    "resource": f"/users/{ADDRESS}/events",
+                    "expirationDateTime": expiry.isoformat(),
+                    "clientState": "cli-restart",
+                },
+            )
+            assert subscription.status_code == 201, subscription.text
     finally:
         _stop(process)
     process, base = _start(tmp_path, state)
@@ -107,5 +125,16 @@ def test_events_survive_a_restart_with_a_state_file(tmp_path: Path) -> None:
             again = client.get(f"/users/{ADDRESS}/events/{created['id']}")
             assert again.status_code == 200
             assert again.json()["changeKey"] == created["changeKey"]
+            kept = client.get(f"/subscriptions/{subscription.json()['id']}")
+            assert kept.status_code == 200
+            assert kept.json()["clientState"] == "cli-restart"
+            client.patch(f"/users/{ADDRESS}/events/{created['id']}", json={"subject": "Moved"})
+            deadline = time.monotonic() + 10
+            while not receiver.notifications and time.monotonic() < deadline:
+                time.sleep(0.05)
+            [notification] = receiver.notifications
+            assert notification["subscriptionId"] == subscription.json()["id"]
+            assert notification["clientState"] == "cli-restart"
+            assert notification["resourceData"]["id"] == created["id"]
     finally:
         _stop(process)
