@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from calsync.cli import app
 from calsync.crm.database import create_database_engine, create_session_factory
 from calsync.crm.migrate import upgrade_database
+from calsync.crm.models import User
+from calsync.crm.services.events import EventInput, create_event, delete_event
 from calsync.crm.services.users import create_user
 from calsync.emulator.control_client import EmulatorControl
 from calsync.emulator.server import EmulatorServer
@@ -105,3 +109,62 @@ def test_a_wrong_secret_is_reported_with_the_step_that_failed(
     assert "connection_test_failed" in output
     code, output = calsync(environment, "status")
     assert "not enabled" in output
+
+
+def test_an_administrator_lists_and_confirms_held_deletions_from_the_shell(
+    environment: dict[str, str],
+) -> None:
+    code, output = calsync(
+        {**environment, "CALSYNC_CLIENT_SECRET": CLIENT_SECRET},
+        "sync",
+        "enable",
+        "--tenant-id",
+        TENANT,
+        "--client-id",
+        CLIENT_ID,
+    )
+    assert code == 0, output
+    engine = create_database_engine(environment["CALSYNC_DATABASE_URL"])
+    sessions = create_session_factory(engine)
+    start = datetime.now(UTC).replace(microsecond=0, second=0, minute=0) + timedelta(days=1)
+    with sessions() as session:
+        [adele] = session.scalars(select(User).where(User.email_normalized == ADELE)).all()
+        event_ids = [
+            create_event(
+                session,
+                EventInput(
+                    owner_id=adele.id,
+                    subject=f"Retirement plan {day}",
+                    start=start + timedelta(days=day),
+                    end=start + timedelta(days=day, hours=1),
+                ),
+            ).id
+            for day in range(8)
+        ]
+        session.commit()
+    assert calsync(environment, "sync", "now")[0] == 0
+    with sessions() as session:
+        for event_id in event_ids[:6]:
+            delete_event(session, event_id)
+        session.commit()
+    engine.dispose()
+    assert calsync(environment, "sync", "now")[0] == 0  # the push holds the six deletions
+
+    code, output = calsync(environment, "sync", "held")
+    assert code == 0, output
+    assert "6 of the 8" in output
+    assert [f"“Retirement plan {day}”" in output for day in range(8)] == [True] * 6 + [False] * 2
+    assert "confirming deletes it from Microsoft 365" in output
+
+    code, output = calsync(environment, "sync", "confirm-deletions", "--user", ADELE)
+    assert code == 0, output
+    assert f"{ADELE}: the 6 held events are deleted." in output
+
+    assert calsync(environment, "sync", "held") == (0, "No mailbox holds deletions.\n")
+    code, output = calsync(environment, "sync", "discard-deletions", "--user", ADELE)
+    assert code == 1
+    assert "Error (user): no deletions are held" in output
+    assert "[nothing_held]" in output
+    code, output = calsync(environment, "sync", "held", "--user", "nobody@harborview.example")
+    assert code == 1
+    assert "no user has the email nobody@harborview.example [not_found]" in output

@@ -1,4 +1,5 @@
-"""`calsync sync enable|disable|now|status` and `calsync status`: the sync service from a shell.
+"""`calsync sync enable|disable|now|status|held|confirm-deletions|discard-deletions` and
+`calsync status`: the sync service from a shell.
 
 They act on the database of `CALSYNC_DATABASE_URL` (else the SQLite file), with the key of
 `CALSYNC_ENCRYPTION_KEY` (else the data directory's key file) and the Graph endpoints of
@@ -38,6 +39,7 @@ from calsync.runtime.embedded import (
 )
 from calsync.runtime.enablement import disable_sync, enable_sync, require_enabled
 from calsync.runtime.errors import SyncServiceError
+from calsync.runtime.held_deletions import HeldDeletions, all_held_deletions, require_held
 from calsync.runtime.lifespan import install_sync_runtime
 from calsync.runtime.secrets import SecretBox
 from calsync.runtime.service import SyncRuntime
@@ -185,6 +187,98 @@ async def _run_now(sessions: sessionmaker[Session], mailbox: str | None) -> dict
     )
     try:
         return await runtime.run_now(mailbox)
+    finally:
+        await runtime.close()
+
+
+@app.command("held")
+def held(
+    user: Annotated[
+        str | None, typer.Option(help="Only this user's mailbox (their email address).")
+    ] = None,
+) -> None:
+    """List the deletions the mass-deletion guard holds, per mailbox, for an administrator."""
+    sessions, engine = _sessions()
+    try:
+        with sessions() as session:
+            require_enabled(session)
+            found = (
+                [require_held(session, _user_mailbox(session, user), field="user")]
+                if user
+                else all_held_deletions(session)
+            )
+    except SyncServiceError as error:
+        raise _fail(error) from None
+    finally:
+        engine.dispose()
+    if not found:
+        typer.echo("No mailbox holds deletions.")
+    for mailbox in found:
+        _print_held(mailbox)
+
+
+def _print_held(held: HeldDeletions) -> None:
+    console = Console()
+    console.print(f"[bold]{held.name}[/bold] ({held.mailbox}): {held.message}")
+    if not held.listed and not held.events:
+        console.print("  The events deleted in Outlook are listed after the mailbox's next run.")
+    for event in held.events:
+        where = "the CRM" if event.would_be_deleted_from == "crm" else "Microsoft 365"
+        console.print(f"  - {event.describe()}: confirming deletes it from {where}")
+    console.print(
+        f"  Decide with `calsync sync confirm-deletions --user {held.mailbox}` or "
+        f"`calsync sync discard-deletions --user {held.mailbox}`."
+    )
+
+
+@app.command("confirm-deletions")
+def confirm_deletions(
+    user: Annotated[str, typer.Option(help="The user whose mailbox holds them (email).")],
+) -> None:
+    """Apply the deletions the guard held for a mailbox, then run it now."""
+    _decide(user, confirm=True)
+
+
+@app.command("discard-deletions")
+def discard_deletions(
+    user: Annotated[str, typer.Option(help="The user whose mailbox holds them (email).")],
+) -> None:
+    """Keep the held events on both sides (no longer linked), then run the mailbox now."""
+    _decide(user, confirm=False)
+
+
+def _decide(user: str, *, confirm: bool) -> None:
+    sessions, engine = _sessions()
+    try:
+        with sessions() as session:
+            require_enabled(session)
+            mailbox = _user_mailbox(session, user)
+            held = require_held(session, mailbox, field="user")
+        succeeded = asyncio.run(_decide_now(sessions, mailbox, confirm=confirm))
+    except SyncServiceError as error:
+        raise _fail(error) from None
+    finally:
+        engine.dispose()
+    verb = "deleted" if confirm else "kept"
+    typer.echo(f"{held.mailbox}: the {held.count} held events are {verb}.")
+    if not succeeded:
+        typer.echo(f"{held.mailbox}: the run FAILED (see calsync status)", err=True)
+        raise typer.Exit(code=1)
+
+
+def _user_mailbox(session: Session, email: str) -> str:
+    address = email.strip().lower()
+    if session.scalar(select(User.id).where(User.email_normalized == address)) is None:
+        raise SyncServiceError(f"no user has the email {email}", field="user", code="not_found")
+    return address
+
+
+async def _decide_now(sessions: sessionmaker[Session], mailbox: str, *, confirm: bool) -> bool:
+    runtime = SyncRuntime(
+        sessions, endpoints=GraphEndpoints.from_environment(), box=SecretBox.from_environment()
+    )
+    try:
+        return await runtime.decide_held_deletions_now(mailbox, confirm=confirm)
     finally:
         await runtime.close()
 

@@ -64,10 +64,10 @@ class NothingHeldError(SyncServiceError):
     code = "nothing_held"
     status = 409
 
-    def __init__(self, mailbox: str) -> None:
+    def __init__(self, mailbox: str, *, field: str = "user_id") -> None:
         super().__init__(
             f"no deletions are held for {mailbox}: its runs are not waiting for an administrator",
-            field="user_id",
+            field=field,
         )
 
 
@@ -139,11 +139,12 @@ def all_held_deletions(session: Session) -> list[HeldDeletions]:
     return [held for held in (held_deletions(session, m) for m in mailboxes) if held is not None]
 
 
-def require_held(session: Session, mailbox: str) -> HeldDeletions:
-    """`held_deletions`, refusing with `NothingHeldError` (409) when nothing waits."""
+def require_held(session: Session, mailbox: str, *, field: str = "user_id") -> HeldDeletions:
+    """`held_deletions`, refusing with `NothingHeldError` (409, naming `field`) when nothing
+    waits."""
     held = held_deletions(session, mailbox)
     if held is None:
-        raise NothingHeldError(mailbox.strip().lower())
+        raise NothingHeldError(mailbox.strip().lower(), field=field)
     return held
 
 
