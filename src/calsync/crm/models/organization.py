@@ -12,6 +12,8 @@ from calsync.crm.models.base import Base, Timestamped
 DEFAULT_RUN_FREQUENCY_MINUTES = 15
 DEFAULT_WINDOW_PAST_DAYS = 30
 DEFAULT_WINDOW_FUTURE_DAYS = 365
+# How long the sync log and the record of sync runs are kept (the sync service prunes older ones).
+DEFAULT_SYNC_LOG_RETENTION_DAYS = 90
 
 
 class Organization(Base, Timestamped):
@@ -29,6 +31,7 @@ class Organization(Base, Timestamped):
         CheckConstraint("run_frequency_minutes > 0", name="run_frequency_positive"),
         CheckConstraint("window_past_days >= 0", name="window_past_not_negative"),
         CheckConstraint("window_future_days >= 0", name="window_future_not_negative"),
+        CheckConstraint("sync_log_retention_days > 0", name="sync_log_retention_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,6 +40,7 @@ class Organization(Base, Timestamped):
     run_frequency_minutes: Mapped[int] = mapped_column(default=DEFAULT_RUN_FREQUENCY_MINUTES)
     window_past_days: Mapped[int] = mapped_column(default=DEFAULT_WINDOW_PAST_DAYS)
     window_future_days: Mapped[int] = mapped_column(default=DEFAULT_WINDOW_FUTURE_DAYS)
+    sync_log_retention_days: Mapped[int] = mapped_column(default=DEFAULT_SYNC_LOG_RETENTION_DAYS)
     tenant_id: Mapped[str | None] = mapped_column(String(100))
     client_id: Mapped[str | None] = mapped_column(String(100))
     client_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -17,6 +17,8 @@ from calsync.crm.services.changes import UNCHANGED, Unchanged
 
 ORGANIZATION_ID = 1
 MAX_WINDOW_DAYS = 3650
+# The sync log is kept at least a day (yesterday's runs stay explainable) and at most ten years.
+MAX_SYNC_LOG_RETENTION_DAYS = 3650
 # The run frequencies an administrator chooses from (minutes): every 5, 15 or 30 minutes, hourly,
 # every 2, 4, 6 or 12 hours, or daily. A fixed list keeps the scheduler's spread meaningful and the
 # choice readable; an arbitrary 7 or 1439 is refused by name.
@@ -32,6 +34,7 @@ class SyncSettingsChanges:
     run_frequency_minutes: int | Unchanged = UNCHANGED
     window_past_days: int | Unchanged = UNCHANGED
     window_future_days: int | Unchanged = UNCHANGED
+    sync_log_retention_days: int | Unchanged = UNCHANGED
     tenant_id: str | Unchanged | None = UNCHANGED
     client_id: str | Unchanged | None = UNCHANGED
     client_secret_encrypted: bytes | Unchanged | None = UNCHANGED
@@ -81,6 +84,8 @@ def update_sync_settings(session: Session, changes: SyncSettingsChanges) -> Orga
             value = _check_run_frequency(value, setting.name)
         elif setting.name in ("window_past_days", "window_future_days"):
             value = _check_whole_number(value, setting.name, 0, MAX_WINDOW_DAYS)
+        elif setting.name == "sync_log_retention_days":
+            value = _check_whole_number(value, setting.name, 1, MAX_SYNC_LOG_RETENTION_DAYS)
         elif setting.name == "sync_enabled" and not isinstance(value, bool):
             raise InvalidInputError("must be true or false", field=setting.name)
         elif setting.name == "name" and isinstance(value, str):

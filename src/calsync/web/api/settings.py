@@ -20,6 +20,7 @@ def _settings_out(organization: Organization) -> SyncSettingsOut:
         run_frequency_minutes=organization.run_frequency_minutes,
         window_past_days=organization.window_past_days,
         window_future_days=organization.window_future_days,
+        sync_log_retention_days=organization.sync_log_retention_days,
         tenant_id=organization.tenant_id,
         client_id=organization.client_id,
         has_client_secret=organization.client_secret_encrypted is not None,
@@ -36,6 +37,7 @@ def get_settings(session: DbSession, admin: AdminUser) -> SyncSettingsOut:
 def update_settings(
     body: SyncSettingsUpdate, session: DbSession, admin: AdminUser
 ) -> SyncSettingsOut:
-    """Change the firm's name, the run frequency or the sync window."""
+    """Change the firm's name, the run frequency, the sync window or how long the sync log is
+    kept."""
     changes = organization_service.SyncSettingsChanges(**body.sent_fields())
     return _settings_out(organization_service.update_sync_settings(session, changes))

@@ -14,6 +14,10 @@ class SyncSettingsOut(BaseModel):
     run_frequency_minutes: int
     window_past_days: int
     window_future_days: int
+    sync_log_retention_days: int = Field(
+        description="Days the sync log and the record of sync runs are kept (older ones are "
+        "pruned by the sync service once a day)."
+    )
     tenant_id: str | None = Field(description="Microsoft 365 tenant connected, if any.")
     client_id: str | None
     has_client_secret: bool
@@ -29,3 +33,4 @@ class SyncSettingsUpdate(PatchBody):
     run_frequency_minutes: int | None = None
     window_past_days: int | None = None
     window_future_days: int | None = None
+    sync_log_retention_days: int | None = None
