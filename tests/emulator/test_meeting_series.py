@@ -217,3 +217,37 @@ async def test_cancelling_an_occurrence_removes_it_and_cancelling_the_series_mar
     assert [e["isCancelled"] for e in megan] == [True, True]
     assert all(e["subject"] == "Canceled: Pipeline review" for e in megan)
     assert megan[1]["type"] == "exception"
+
+
+async def test_an_attendee_added_later_gets_the_series_with_its_edited_and_cancelled_occurrences(
+    emulator_client: httpx.AsyncClient,
+) -> None:
+    master = (
+        await emulator_client.post(
+            f"{ORGANIZER}/events",
+            json=weekly_meeting(attendees=[{"emailAddress": {"address": MEGAN}}]),
+        )
+    ).json()
+    slots = await view(emulator_client, ADELE)
+    await emulator_client.patch(
+        f"{ORGANIZER}/events/{slots[0]['id']}", json={"subject": "Pipeline + hiring"}
+    )
+    await emulator_client.post(f"{ORGANIZER}/events/{slots[1]['id']}/cancel", json={})
+    added = await emulator_client.patch(
+        f"{ORGANIZER}/events/{master['id']}",
+        json={
+            "attendees": [
+                {"emailAddress": {"address": MEGAN}},
+                {"emailAddress": {"address": LEE}},
+            ]
+        },
+    )
+    assert added.status_code == 200
+
+    lee = await view(emulator_client, LEE)
+    assert [(e["type"], e["subject"], e["start"]["dateTime"][:10]) for e in lee] == [
+        ("exception", "Pipeline + hiring", "2024-06-10"),
+        ("occurrence", "Pipeline review", "2024-06-24"),
+    ]
+    assert all(e["responseStatus"]["response"] == "notResponded" for e in lee)
+    assert [status_of(e, LEE) for e in await view(emulator_client, ADELE)] == ["none", "none"]

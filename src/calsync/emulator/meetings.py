@@ -314,7 +314,7 @@ class MeetingPost:
                 "lastModifiedDateTime": stamp,
             }
         )
-        self.store.save_item(
+        copy_master = self.store.save_item(
             StoredItem(
                 key=new_key(),
                 mailbox_id=mailbox.id,
@@ -326,6 +326,36 @@ class MeetingPost:
             ),
             "created",
         )
+        if item.kind == "seriesMaster":
+            self._copy_slots(item, copy_master)
+
+    def _copy_slots(self, organizer_master: StoredItem, copy_master: StoredItem) -> None:
+        """An attendee added to a series that already has edited or cancelled occurrences gets
+        them too (Outlook sends the series and then each exception): the edited ones as
+        exceptions of their copy, the cancelled ones left out."""
+        for slot in self.store.exceptions_of(organizer_master.key):
+            if not blocks_slot(slot) or slot.original_start is None:
+                continue
+            if slot.deleted:
+                data: dict[str, Any] = {}
+            else:
+                data = _shared_onto(slot.data, copy_master.data)
+                data["recurrence"] = None
+            self.store.save_item(
+                StoredItem(
+                    key=new_key(),
+                    mailbox_id=copy_master.mailbox_id,
+                    kind="exception",
+                    ical_uid=occurrence_ical_uid(copy_master.ical_uid, slot.original_start),
+                    start_utc=slot.start_utc,
+                    end_utc=slot.end_utc,
+                    data=data,
+                    master_key=copy_master.key,
+                    original_start=slot.original_start,
+                    deleted=slot.deleted,
+                ),
+                "deleted" if slot.deleted else "created",
+            )
 
     def _refresh_copy(self, copy_item: StoredItem, item: StoredItem, drop_exceptions: bool) -> None:
         """Overwrite the shared fields of an attendee's copy; a series' exceptions follow it in
