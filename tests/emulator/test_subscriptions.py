@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -137,6 +137,23 @@ async def test_failed_handshake_refuses_the_subscription(
     assert response.status_code == 400
     assert "validation" in response.json()["error"]["message"]
     assert (await harness.client.get("/v1.0/subscriptions")).json()["value"] == []
+
+
+async def test_a_handshake_answered_too_late_refuses_the_subscription(
+    harness: Harness, receiver: Receiver
+) -> None:
+    policy = harness.operations.subscriptions.delivery.policy
+    assert policy.validation_timeout_seconds == 10.0  # Graph's limit, shortened for the test
+    harness.operations.subscriptions.delivery.policy = replace(
+        policy, validation_timeout_seconds=0.2
+    )
+    receiver.validation_mode, receiver.slow_seconds = "slow", 0.6
+    late = await harness.client.post("/v1.0/subscriptions", json=subscription_body(receiver))
+    assert late.status_code == 400
+    assert late.json()["error"]["message"].startswith("notificationUrl:")
+    receiver.slow_seconds = 0.05
+    in_time = await harness.client.post("/v1.0/subscriptions", json=subscription_body(receiver))
+    assert in_time.status_code == 201
 
 
 async def test_unreachable_receiver_refuses_the_subscription(harness: Harness) -> None:

@@ -25,7 +25,8 @@ class Receiver:
     """A webhook endpoint: records validations, notifications and lifecycle notifications."""
 
     base_url: str = ""
-    validation_mode: str = "echo"  # echo | json | status500
+    validation_mode: str = "echo"  # echo | json | status500 | slow (echo after slow_seconds)
+    slow_seconds: float = 0.0
     fail_next_notifications: int = 0
     validations: list[tuple[str, str]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
@@ -37,6 +38,8 @@ class Receiver:
             token = request.query_params.get("validationToken")
             if token is not None:
                 self.validations.append((token, request.headers.get("content-type", "")))
+                if self.validation_mode == "slow":
+                    await asyncio.sleep(self.slow_seconds)
                 if self.validation_mode == "json":
                     return JSONResponse({"validationToken": token})
                 if self.validation_mode == "status500":

@@ -184,7 +184,7 @@ class EmulatorControl:
 
     def set_webhook_policy(self, **fields: Any) -> dict[str, Any]:
         """camelCase fields: attemptTimeoutSeconds, retryForSeconds, firstRetryDelaySeconds,
-        maxRetryDelaySeconds, verifyTls."""
+        maxRetryDelaySeconds, verifyTls, validationTimeoutSeconds."""
         result: dict[str, Any] = self._call("PUT", "/webhooks", fields)
         return result
 

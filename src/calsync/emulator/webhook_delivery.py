@@ -36,8 +36,9 @@ _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 class DeliveryPolicy:
     """How hard the emulator tries to deliver a notification.
 
-    Graph's own numbers are a 3 s answer time and retries for 4 hours; tests shorten the retry
-    window so that a receiver that stays down is given up on quickly.
+    Graph's own numbers are a 3 s answer time, retries for 4 hours and 10 s for the validation
+    handshake; tests shorten them so that a receiver that stays down (or a handshake that hangs)
+    is given up on quickly.
     """
 
     attempt_timeout_seconds: float = 3.0
@@ -45,10 +46,12 @@ class DeliveryPolicy:
     first_retry_delay_seconds: float = 1.0
     max_retry_delay_seconds: float = 60.0
     verify_tls: bool = True
+    validation_timeout_seconds: float = VALIDATION_TIMEOUT_SECONDS
 
     def __post_init__(self) -> None:
         for name, value in (
             ("attemptTimeoutSeconds", self.attempt_timeout_seconds),
+            ("validationTimeoutSeconds", self.validation_timeout_seconds),
             ("firstRetryDelaySeconds", self.first_retry_delay_seconds),
             ("maxRetryDelaySeconds", self.max_retry_delay_seconds),
         ):
@@ -64,6 +67,7 @@ class DeliveryPolicy:
             "firstRetryDelaySeconds": self.first_retry_delay_seconds,
             "maxRetryDelaySeconds": self.max_retry_delay_seconds,
             "verifyTls": self.verify_tls,
+            "validationTimeoutSeconds": self.validation_timeout_seconds,
         }
 
     @classmethod
@@ -74,6 +78,7 @@ class DeliveryPolicy:
             "firstRetryDelaySeconds": "first_retry_delay_seconds",
             "maxRetryDelaySeconds": "max_retry_delay_seconds",
             "verifyTls": "verify_tls",
+            "validationTimeoutSeconds": "validation_timeout_seconds",
         }
         values: dict[str, Any] = {}
         for key, value in body.items():
@@ -157,7 +162,7 @@ class WebhookDelivery:
         separator = "&" if urlsplit(url).query else "?"
         target = f"{url}{separator}validationToken={quote(token, safe='')}"
         try:
-            async with self._client(VALIDATION_TIMEOUT_SECONDS) as client:
+            async with self._client(self.policy.validation_timeout_seconds) as client:
                 response = await client.post(
                     target, headers={"Content-Type": "text/plain; charset=utf-8"}, content=b""
                 )
