@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calsync.sync.delta import DeltaItem, DeltaRemoval, SyncWindow, reduce_delta_round
+from calsync.sync.delta import (
+    DeltaItem,
+    DeltaRemoval,
+    SyncWindow,
+    childless_masters_to_confirm,
+    reduce_delta_round,
+)
 from calsync.sync.errors import InvalidEventData
 from calsync.sync.fields import AllDaySpan, EventTiming, TimedSpan
 from tests.sync.events import graph_event, review_meeting
@@ -158,3 +164,17 @@ def test_reducing_a_reduced_round_changes_nothing(
     assert set(twice.changed) == set(once.changed)
     assert set(twice.removed) == set(once.removed)
     assert set(twice.ignored_removals) == set(once.ignored_removals)
+
+
+def test_a_round_that_ignores_a_removal_rechecks_the_series_left_without_occurrences() -> None:
+    """A series whose occurrences were all cancelled is deleted: delta names only those untracked
+    occurrences, never the master, so the master must be checked with a GET."""
+    round_ = reduce_delta_round([DeltaRemoval("cancelled-occurrence")], {}, WINDOW)
+    assert childless_masters_to_confirm(
+        round_, ["empty-series", "busy-series"], [None, "busy-series"]
+    ) == ("empty-series",)
+
+
+def test_a_quiet_round_rechecks_no_series() -> None:
+    round_ = reduce_delta_round([changed("A")], {"A": IN_WINDOW}, WINDOW)
+    assert childless_masters_to_confirm(round_, ["empty-series"], []) == ()

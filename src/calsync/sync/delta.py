@@ -106,3 +106,25 @@ def reduce_delta_round(
         else:
             ignored.append(graph_id)
     return DeltaRound(tuple(changed), tuple(removed), tuple(ignored))
+
+
+def childless_masters_to_confirm(
+    round_: DeltaRound,
+    masters: Iterable[str],
+    occurrence_masters: Iterable[str | None],
+) -> tuple[str, ...]:
+    """Tracked series masters the round may have deleted without naming them: GET each one.
+
+    Delta never lists a series master; a deleted series shows only as `@removed` of its
+    occurrences. Once every occurrence the CRM tracked is gone (cancelled one by one), those
+    removals name ids nobody tracks and are ignored, so the CRM would keep the series for good.
+    So when a round ignores a removal, the masters with no tracked occurrence left are confirmed
+    instead. A quiet round ignores nothing and costs nothing more.
+
+    `masters`: the tracked masters' Graph ids; `occurrence_masters`: the series master id of every
+    tracked occurrence and exception (None for other events).
+    """
+    if not round_.ignored_removals:
+        return ()
+    parents = {master for master in occurrence_masters if master}
+    return tuple(master for master in masters if master not in parents)

@@ -39,7 +39,13 @@ from calsync.sync.actions import (
     SaveLink,
     UpdateInGraph,
 )
-from calsync.sync.delta import DeltaItem, DeltaRemoval, SyncWindow, reduce_delta_round
+from calsync.sync.delta import (
+    DeltaItem,
+    DeltaRemoval,
+    SyncWindow,
+    childless_masters_to_confirm,
+    reduce_delta_round,
+)
 from calsync.sync.errors import SyncError
 from calsync.sync.fields import TimedSpan
 from calsync.sync.guard import check_full_listing, check_mass_deletion, count_deletions
@@ -247,6 +253,13 @@ class PullRunner:
             for gid, timing in tracked.items():
                 if gid not in changed and gid not in to_confirm and window.may_contain(timing):
                     to_confirm.append(gid)
+        for gid in childless_masters_to_confirm(
+            round_,
+            [gid for gid, record in links.items() if record.event_type == "seriesMaster"],
+            [record.series_master_graph_id for record in links.values()],
+        ):
+            if gid not in to_confirm:
+                to_confirm.append(gid)
         for gid in list(to_confirm):
             master = links[gid].series_master_graph_id if gid in links else None
             if master and master in links and master not in to_confirm:
