@@ -10,6 +10,8 @@
   offset within the period (`schedule`), never two runs of one mailbox at once (`locks`), and
   one engine call at a time per process unless `engine_concurrency` allows more. A failed pull
   waits for the mailbox's next slot; scheduled runs are the safety net for everything else.
+- **Sync log retention.** When the scheduler first runs and then daily, log lines and runs older
+  than the organisation's `sync_log_retention_days` are pruned in small batches (`retention`).
 - **Enablement.** Every cycle reads the organisation: while the sync is disabled nothing runs; when
   the stored connection changes (enabled again with a new secret), a new Graph client is built.
 
@@ -45,6 +47,13 @@ from calsync.runtime.held_deletions import (
     require_held,
 )
 from calsync.runtime.locks import MailboxLocks
+from calsync.runtime.retention import (
+    PRUNE_BATCH_SIZE,
+    PRUNE_INTERVAL,
+    PruneReport,
+    prune_batch,
+    retention_cutoff,
+)
 from calsync.runtime.schedule import next_run_at
 from calsync.runtime.secrets import SecretBox
 from calsync.runtime.webhooks import NOTIFICATION_DEBOUNCE, SubscriptionKeeper, WebhookSettings
@@ -94,6 +103,7 @@ class SyncRuntime:
         engine_concurrency: int = 1,
         graph_overrides: Mapping[str, Any] | None = None,
         webhooks: WebhookSettings | None = None,
+        prune_batch_size: int = PRUNE_BATCH_SIZE,
     ) -> None:
         self._sessions = sessions
         self._endpoints = endpoints
@@ -127,6 +137,10 @@ class SyncRuntime:
         self._unsubscribe: Any = None
         self.subscriptions = SubscriptionKeeper(webhooks) if webhooks is not None else None
         self._next_subscription_check: datetime | None = None
+        # Sync log retention: pruned when the scheduler first runs, then every PRUNE_INTERVAL.
+        self._prune_batch_size = prune_batch_size
+        self._next_prune_at: datetime | None = None
+        self._pruning: asyncio.Task[Any] | None = None
 
     # ----- life cycle ----------------------------------------------------------------------------
 
@@ -337,6 +351,7 @@ class SyncRuntime:
         metrics.SYNCED_MAILBOXES.set(len(mailboxes))
         now = self._clock()
         await self._keep_subscriptions(binding, mailboxes, now)
+        self._prune_when_due(now)
         started: list[str] = []
         for mailbox in mailboxes:
             if mailbox in self._running:
@@ -351,6 +366,43 @@ class SyncRuntime:
                 self._start_run(mailbox)
                 started.append(mailbox)
         return started
+
+    # ----- sync log retention ----------------------------------------------------------------
+
+    def _prune_when_due(self, now: datetime) -> None:
+        if self._next_prune_at is not None and now < self._next_prune_at:
+            return
+        if self._pruning is not None and not self._pruning.done():
+            return
+        self._next_prune_at = now + PRUNE_INTERVAL
+        self._pruning = self._spawn(self._prune_safely(), "calsync-prune-sync-log")
+
+    async def _prune_safely(self) -> None:
+        try:
+            await self.prune_sync_history()
+        except Exception:
+            # Pruning again tomorrow loses nothing; the sync itself must not stop for it.
+            logger.exception("pruning the sync log failed; it is tried again in a day")
+            metrics.ERRORS.labels("retention").inc()
+
+    async def prune_sync_history(self) -> PruneReport:
+        """Delete the sync log lines and runs older than the organisation's retention, one small
+        batch per engine turn (pushes and pulls run in between)."""
+        with self._sessions() as session:
+            report = PruneReport(retention_cutoff(session, self._clock()))
+            session.commit()
+        more = True
+        while more:
+            async with self._engine_turns:
+                with self._sessions() as session:
+                    more = prune_batch(session, report.cutoff, report, self._prune_batch_size)
+            await asyncio.sleep(0)
+        if report.log_lines or report.runs:
+            logger.info(
+                "pruned the sync log",
+                extra={"log_lines": report.log_lines, "runs": report.runs},
+            )
+        return report
 
     # ----- webhooks --------------------------------------------------------------------------
 
