@@ -251,3 +251,23 @@ async def test_an_attendee_added_later_gets_the_series_with_its_edited_and_cance
     ]
     assert all(e["responseStatus"]["response"] == "notResponded" for e in lee)
     assert [status_of(e, LEE) for e in await view(emulator_client, ADELE)] == ["none", "none"]
+
+
+async def test_a_bad_response_body_is_refused_naming_the_field_and_changes_nothing(
+    emulator_client: httpx.AsyncClient,
+) -> None:
+    await emulator_client.post(f"{ORGANIZER}/events", json=weekly_meeting())
+    first = (await view(emulator_client, MEGAN))[0]
+    url = f"/users/{MEGAN}/events/{first['id']}/accept"
+    for body, field in [
+        ({"sendResponse": "yes"}, "sendResponse:"),
+        ({"comment": 42}, "comment:"),
+        ({"comment": "ok", "mood": "happy"}, "mood:"),
+        ({"proposedNewTime": {}}, "proposedNewTime:"),
+        ([], "body:"),
+    ]:
+        reply = await emulator_client.post(url, json=body)
+        assert reply.status_code == 400, body
+        assert reply.json()["error"]["message"].startswith(field)
+    assert [e["type"] for e in await view(emulator_client, MEGAN)] == ["occurrence"] * 3
+    assert await inbox(emulator_client, ADELE) == []

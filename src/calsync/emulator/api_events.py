@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from calsync.emulator.calendar import MailboxCalendar
 from calsync.emulator.delta import begin_next_round, next_page, start_round
-from calsync.emulator.errors import item_not_found, unsupported_query
+from calsync.emulator.errors import invalid_request, item_not_found, unsupported_query
 from calsync.emulator.graph_http import (
     absolute_link,
     emulator_of,
@@ -151,14 +151,31 @@ async def cancel_event(request: Request) -> Response:
     return Response(status_code=202)
 
 
+def _response_body(body: Any) -> tuple[str, bool]:
+    """`{"comment": string, "sendResponse": boolean}` (both optional), checked field by field
+    (a `proposedNewTime` is refused: proposing new times is not emulated)."""
+    if not isinstance(body, dict):
+        raise invalid_request("body: must be a JSON object with comment and sendResponse.")
+    for name, value in body.items():
+        if name.lower() == "comment":
+            if value is not None and not isinstance(value, str):
+                raise invalid_request("comment: must be a string.")
+        elif name.lower() == "sendresponse":
+            if value is not None and not isinstance(value, bool):
+                raise invalid_request("sendResponse: must be true or false.")
+        elif name.lower() == "proposednewtime":
+            raise invalid_request("proposedNewTime: proposing a new time is not supported here.")
+        else:
+            raise invalid_request(f"{name}: not a parameter of this action.")
+    send = next((v for k, v in body.items() if k.lower() == "sendresponse"), None)
+    return _comment(body), send is not False
+
+
 def _respond(action: str) -> Callable[[Request], Awaitable[Response]]:
     async def handler(request: Request) -> Response:
         mailbox = _mailbox(request)
-        body = await json_body(request, required=False)
-        send = body.get("sendResponse", True) if isinstance(body, dict) else True
-        _calendar(request).respond(
-            mailbox, request.path_params["event_id"], action, _comment(body), send is not False
-        )
+        comment, send = _response_body(await json_body(request, required=False))
+        _calendar(request).respond(mailbox, request.path_params["event_id"], action, comment, send)
         return Response(status_code=202)
 
     return handler
