@@ -370,13 +370,15 @@ class MeetingPost:
         copy_item.start_utc, copy_item.end_utc = item.start_utc, item.end_utc
         self.store.save_item(copy_item, "updated")
         if copy_item.kind == "seriesMaster" and not drop_exceptions:
-            self._carry_to_copy_exceptions(copy_item, before, SHARED_FIELDS)
+            self._carry_to_exceptions(copy_item, before, SHARED_FIELDS)
 
-    def _carry_to_copy_exceptions(
-        self, copy_master: StoredItem, before: dict[str, Any], fields: tuple[str, ...]
+    def _carry_to_exceptions(
+        self, master: StoredItem, before: dict[str, Any], fields: tuple[str, ...]
     ) -> None:
-        for slot in self.store.exceptions_of(copy_master.key, include_deleted=False):
-            data = carry_series_edit(before, copy_master.data, slot.data, fields)
+        """`master` (an organizer's series or an attendee's copy) changed from `before`: its
+        live exceptions follow in `fields` where they had not overridden them (series_carry)."""
+        for slot in self.store.exceptions_of(master.key, include_deleted=False):
+            data = carry_series_edit(before, master.data, slot.data, fields)
             if data is None:
                 continue
             _touch(data)
@@ -413,7 +415,7 @@ class MeetingPost:
         item.data = data
         self.store.save_item(item, "updated")
         if item.kind == "seriesMaster":
-            self._carry_to_copy_exceptions(item, before, ("responseStatus", "showAs"))
+            self._carry_to_exceptions(item, before, ("responseStatus", "showAs"))
         for original in self._organizer_items(item):
             odata = copy.deepcopy(original.data)
             _set_attendee_status(odata, attendee, {"response": response, "time": stamp})
@@ -421,7 +423,7 @@ class MeetingPost:
             obefore, original.data = original.data, odata
             self.store.save_item(original, "updated")
             if original.kind == "seriesMaster":
-                self._carry_to_copy_exceptions(original, obefore, ("attendees",))
+                self._carry_to_exceptions(original, obefore, ("attendees",))
             if send:
                 self._send_response(attendee, original, odata, kind, original.kind, comment)
 
