@@ -7,6 +7,12 @@ fresh SQLite CRM database per example. It interleaves, on three staff mailboxes:
 - CRM creates (some with an internal or external attendee), edits and deletions;
 - Outlook creates (some inviting a colleague), edits, deletions and cancellations by organizers,
   and show-as changes on attendees' copies;
+- recurring series (SPEC §5): Outlook creates small daily and weekly series (numbered and end-date
+  ranges), edits one occurrence (subject, location or time: an exception), cancels or deletes one
+  occurrence, edits the series' subject or location, deletes the series; the CRM edits an imported
+  occurrence (it must become an exception in Outlook) or the series' fields (they reach the master),
+  tries to change a series' recurrence (refused on the spot, nothing changed) and creates series
+  with its own recurrence (they stay in the CRM, saying why);
 - sync runs that crash at a chosen point between two writes (before/after the Graph write, before
   the CRM commit of a push or a pull, after the delta read);
 - 429 / 503 / 504 / dropped connections from the emulator's fault rules, and delta-token expiry
@@ -18,6 +24,14 @@ event is linked, or is the invitation copy of a CRM meeting (the CRM shows that 
 read-only copy); no meeting appears twice on anyone's calendar on either side; and no subject edit
 was lost: the final subject is the latest edit, except where an Outlook edit won a conflict against
 a later CRM edit made before the two were synced (SPEC §2: Microsoft 365 wins).
+
+For every Outlook series it also asserts: the CRM has the series once, with the summary its rule
+must read as ("Every 2 days, until 10 December 2026") and the master's subject and location; every
+occurrence and exception of the rule appears exactly once in the CRM, at the slot and with the
+fields Outlook shows; cancelled occurrences are gone from both sides; a deleted series is gone from
+the CRM; an occurrence's subject is its own latest edit (or, without one, the series' latest), with
+the same Microsoft 365-wins allowance; and an occurrence the CRM edited is an exception in Outlook.
+CRM-made series are never linked, never reach Outlook, and say why.
 
 `make test` runs CALSYNC_STATEFUL_EXAMPLES (default 30) examples of up to CALSYNC_STATEFUL_STEPS
 (default 20) steps, each starting from synced meetings on both sides;
@@ -31,13 +45,14 @@ import contextlib
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -45,24 +60,35 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from calsync.crm.errors import CrmError
-from calsync.crm.models import Event
+from calsync.crm.errors import CrmError, RecurrenceManagedInMicrosoft365Error
+from calsync.crm.models import Event, SyncStatus
 from calsync.crm.services.event_input import AttendeeInput
+from calsync.crm.services.event_rules import CRM_RECURRENCE_NOT_SYNCED
 from calsync.emulator.control_client import EmulatorControl
 from calsync.emulator.server import EmulatorServer
 from calsync.graph.client import GraphClient
-from calsync.graph.errors import GraphError
+from calsync.graph.errors import GraphError, NotFound
 from calsync.graph.models import Event as GraphModelEvent
-from calsync.sync.storage.models import LinkOrigin, SyncLinkRecord
+from calsync.graph.models import Location
+from calsync.sync.storage.models import LinkOrigin, OutboxEntry, SyncLinkRecord
 from tests.fixtures.emulator import ADELE, LEE, MEGAN
 from tests.graph.emulator_support import settings_for
+from tests.sync.events import NEW_YORK
 from tests.sync.runners.world import World, soon
+from tests.sync.strategies import SERIES_SHAPES, SeriesShape
 
 STAFF = (ADELE, MEGAN, LEE)
 EXAMPLES = int(os.environ.get("CALSYNC_STATEFUL_EXAMPLES", "30"))
 STEPS = int(os.environ.get("CALSYNC_STATEFUL_STEPS", "20"))
+PHASES = (
+    tuple(Phase)
+    if os.environ.get("CALSYNC_STATEFUL_SHRINK", "1") != "0"
+    else (Phase.explicit, Phase.reuse, Phase.generate)
+)
+"""CALSYNC_STATEFUL_SHRINK=0 reports the first failing example as found (a long session's
+shrinking can take longer than the run)."""
 CRASH_POINTS = (
     "push.before_graph_write",
     "push.after_graph_write",
@@ -91,6 +117,77 @@ class Edits:
     uncertain: bool = False
     """An Outlook action of the harness failed on an injected fault, possibly after Graph applied
     it: the meeting is still checked for agreement, but its edit history is not known."""
+
+
+Subjects = list[tuple[str, str]]
+"""Subject edits in order, as (side, subject) with side 'crm', 'outlook' or 'created'."""
+
+
+def allowed_subjects(history: Subjects) -> set[str]:
+    """The subjects a meeting may end with: its latest edit, unless that was the CRM's and an
+    Outlook edit may have won the conflict (SPEC §2: Microsoft 365 wins a field changed on both
+    sides before the two were synced)."""
+    latest_side, latest = history[-1]
+    if latest_side != "crm":
+        return {latest}
+    return {latest, *[value for side, value in history if side == "outlook"][-1:]}
+
+
+@dataclass
+class Series:
+    """What the harness did to one Outlook series and what the rule makes of it."""
+
+    mailbox: str
+    master_id: str | None
+    shape: SeriesShape
+    first: date
+    slots: tuple[datetime, ...]
+    """The original starts (UTC) of the occurrences the rule gives."""
+    subjects: Subjects
+    """Edits of the series' subject."""
+    slot_subjects: dict[datetime, Subjects] = field(default_factory=dict)
+    """Subject edits of single occurrences, by original start."""
+    crm_slot_subjects: set[str] = field(default_factory=set)
+    """Subjects the CRM gave single occurrences (each must have made an exception)."""
+    cancelled: set[datetime] = field(default_factory=set)
+    uncertain_slots: set[datetime] = field(default_factory=set)
+    """Occurrences an Outlook action of the harness touched and failed on a fault."""
+    deleted: bool = False
+    uncertain: bool = False
+    """A series-wide Outlook action failed on a fault: only agreement is checked."""
+
+    @property
+    def summary(self) -> str:
+        return self.shape.summary(self.first)
+
+    def allowed_occurrence_subjects(self, slot: datetime) -> set[str]:
+        """An occurrence's own subject edit sticks (a later series edit no longer reaches it);
+        without one it shows the series' subject. An Outlook edit of the series made before the
+        CRM's own edit of the occurrence was synced may win that conflict."""
+        own = self.slot_subjects.get(slot)
+        if not own:
+            return allowed_subjects(self.subjects)
+        allowed = allowed_subjects(own)
+        if own[-1][0] == "crm":
+            allowed.update(value for side, value in self.subjects[-1:] if side == "outlook")
+        return allowed
+
+
+def _slots(shape: SeriesShape, start: datetime) -> tuple[datetime, ...]:
+    """The occurrences' starts: the first start's New York wall-clock time on each date."""
+    local = start.astimezone(NEW_YORK)
+    return tuple(
+        datetime.combine(day, local.time(), NEW_YORK).astimezone(UTC)
+        for day in shape.first_days(local.date())
+    )
+
+
+def _key_of(subject: str | None) -> str:
+    return (subject or "").split(" ")[0]
+
+
+def _is_series_part(event: Event) -> bool:
+    return event.m365_recurrence_summary is not None or event.series_event_id is not None
 
 
 @dataclass
@@ -124,6 +221,8 @@ class SyncMachine(RuleBasedStateMachine):
         self.edits: dict[str, Edits] = {}
         self.crm_ids: dict[str, int] = {}
         self.graph_ids: dict[str, tuple[str, str]] = {}
+        self.series: dict[str, Series] = {}
+        self.crm_series: set[str] = set()
 
     def _run(self, coroutine: Any) -> Any:
         return self.loop.run_until_complete(coroutine)
@@ -142,12 +241,17 @@ class SyncMachine(RuleBasedStateMachine):
         self.counter += 1
         return f"m{self.counter}"
 
-    @initialize(days=st.lists(st.integers(1, 40), min_size=3, max_size=3))
-    def both_sides_have_meetings(self, days: list[int]) -> None:
-        """Each example starts from synced meetings on both sides, so every step has work."""
+    @initialize(
+        days=st.lists(st.integers(1, 40), min_size=3, max_size=3),
+        shape=st.sampled_from(SERIES_SHAPES),
+    )
+    def both_sides_have_meetings(self, days: list[int], shape: SeriesShape) -> None:
+        """Each example starts from synced meetings on both sides and one synced Outlook series,
+        so every step has work."""
         for owner, colleague, day in zip(STAFF, (*STAFF[1:], STAFF[0]), days, strict=True):
             self.crm_create(owner, day, "external")
             self.outlook_create(colleague, day + 1, owner)
+        self.outlook_create_series(STAFF[0], days[0] + 2, shape, "external")
         self._run(self.world.sync.run_once())
 
     # ----- CRM side
@@ -177,7 +281,7 @@ class SyncMachine(RuleBasedStateMachine):
         with self.world.sessions() as session:
             for link in session.scalars(select(SyncLinkRecord).order_by(SyncLinkRecord.id)):
                 event = session.get(Event, link.crm_event_id)
-                if event is not None and link.is_organizer:
+                if event is not None and link.is_organizer and not _is_series_part(event):
                     key = event.subject.split()[0]
                     if all(event.id != chosen.id for _, chosen in choices):
                         choices.append((key, event))
@@ -243,7 +347,8 @@ class SyncMachine(RuleBasedStateMachine):
             except GraphError:  # the person's Outlook met the injected faults too: no action
                 return None
             for event in events:
-                if bool(event.is_organizer) == organizer and event.subject:
+                single = event.type == "singleInstance"
+                if bool(event.is_organizer) == organizer and event.subject and single:
                     choices.append((event.subject.split()[0], mailbox, event))
         if not choices:
             return None
@@ -289,6 +394,259 @@ class SyncMachine(RuleBasedStateMachine):
         _, mailbox, event = chosen
         with contextlib.suppress(GraphError):
             self._run(self.world.outlook_update(mailbox, event.id, show_as=show_as))
+
+    # ----- recurring series (SPEC §5)
+
+    @rule(
+        organizer=st.sampled_from(STAFF),
+        day=st.integers(1, 40),
+        shape=st.sampled_from(SERIES_SHAPES),
+        guest=st.sampled_from([None, "external", *STAFF]),
+    )
+    def outlook_create_series(
+        self, organizer: str, day: int, shape: SeriesShape, guest: str | None
+    ) -> None:
+        self.env.steps += 1
+        key = self._key()
+        start = soon(day, 15)  # 15:00 UTC: the same date in New York, whatever the season
+        first = start.astimezone(NEW_YORK).date()
+        guests: tuple[str, ...] = ()
+        if guest == "external":
+            guests = (f"{key}@client.example",)
+        elif guest is not None and guest != organizer:
+            guests = (guest,)
+        series = Series(organizer, None, shape, first, _slots(shape, start), [("created", key)])
+        self.series[key] = series
+        try:
+            created = self._run(
+                self.world.outlook_create(
+                    organizer, key, start, attendees=guests, recurrence=shape.recurrence(first)
+                )
+            )
+        except GraphError:
+            series.uncertain = True
+            return
+        series.master_id = created.id
+
+    def _outlook_occurrence(
+        self, pick: int
+    ) -> tuple[Series, str, GraphModelEvent, datetime] | None:
+        choices: list[tuple[Series, str, GraphModelEvent, datetime]] = []
+        for mailbox in STAFF:
+            try:
+                events = self._run(self.world.outlook_events(mailbox))
+            except GraphError:
+                return None
+            for event in events:
+                series = self.series.get(_key_of(event.subject))
+                if (
+                    series is not None
+                    and event.is_organizer
+                    and event.type in ("occurrence", "exception")
+                    and event.original_start is not None
+                ):
+                    choices.append((series, mailbox, event, event.original_start))
+        if not choices:
+            return None
+        choices.sort(key=lambda choice: (choice[1], choice[3]))
+        return choices[pick % len(choices)]
+
+    @rule(
+        pick=PICK,
+        change=st.sampled_from(["subject", "location", "later"]),
+        hours=st.integers(1, 2),
+    )
+    def outlook_edit_occurrence(self, pick: int, change: str, hours: int) -> None:
+        """An organizer edits one occurrence in Outlook: it becomes an exception."""
+        chosen = self._outlook_occurrence(pick)
+        if chosen is None:
+            return
+        self.env.steps += 1
+        series, mailbox, event, slot = chosen
+        key = _key_of(event.subject)
+        fields: dict[str, Any] = {}
+        if change == "subject":
+            fields["subject"] = f"{key} out{self._key()}"
+        elif change == "location":
+            fields["location"] = Location(display_name=f"Room {hours + 2}")
+        else:
+            start = slot + timedelta(hours=hours)
+            fields.update(start=start, end=start + timedelta(hours=1), time_zone="America/New_York")
+        try:
+            self._run(self.world.outlook_update(mailbox, event.id, **fields))
+        except GraphError:
+            series.uncertain_slots.add(slot)
+            return
+        if "subject" in fields:
+            series.slot_subjects.setdefault(slot, []).append(("outlook", fields["subject"]))
+
+    @rule(pick=PICK, cancel=st.booleans())
+    def outlook_cancel_occurrence(self, pick: int, cancel: bool) -> None:
+        """An organizer cancels (meeting) or deletes one occurrence in Outlook."""
+        chosen = self._outlook_occurrence(pick)
+        if chosen is None:
+            return
+        self.env.steps += 1
+        series, mailbox, event, slot = chosen
+        series.cancelled.add(slot)
+        try:
+            if cancel and event.attendees:
+                self._run(self.outlook.cancel_event(mailbox, event.id))
+            else:
+                self._run(self.world.outlook_delete(mailbox, event.id))
+        except GraphError:
+            series.uncertain_slots.add(slot)
+
+    def _outlook_series(self, pick: int) -> tuple[str, Series, GraphModelEvent] | None:
+        live = [
+            (key, series)
+            for key, series in sorted(self.series.items())
+            if series.master_id is not None and not series.deleted
+        ]
+        if not live:
+            return None
+        key, series = live[pick % len(live)]
+        assert series.master_id is not None
+        try:
+            master = self._run(self.world.outlook_event(series.mailbox, series.master_id))
+        except GraphError:
+            return None
+        return key, series, master
+
+    @rule(pick=PICK, change=st.sampled_from(["subject", "location"]))
+    def outlook_edit_series(self, pick: int, change: str) -> None:
+        """An organizer edits the whole series in Outlook (the master)."""
+        chosen = self._outlook_series(pick)
+        if chosen is None:
+            return
+        self.env.steps += 1
+        key, series, master = chosen
+        fields: dict[str, Any] = {}
+        if change == "subject":
+            fields["subject"] = f"{key} out{self._key()}"
+        else:
+            fields["location"] = Location(display_name=f"Suite {self.counter % 3}")
+        try:
+            self._run(self.world.outlook_update(series.mailbox, master.id, **fields))
+        except GraphError:
+            series.uncertain = True
+            return
+        if "subject" in fields:
+            series.subjects.append(("outlook", fields["subject"]))
+
+    @rule(pick=PICK, cancel=st.booleans())
+    def outlook_delete_series(self, pick: int, cancel: bool) -> None:
+        chosen = self._outlook_series(pick)
+        if chosen is None:
+            return
+        self.env.steps += 1
+        _, series, master = chosen
+        series.deleted = True
+        try:
+            if cancel and master.attendees:
+                self._run(self.outlook.cancel_event(series.mailbox, master.id))
+            else:
+                self._run(self.world.outlook_delete(series.mailbox, master.id))
+        except GraphError:
+            series.uncertain = True
+
+    def _crm_series_event(self, pick: int, *, masters: bool) -> tuple[Series, Event] | None:
+        """An organizer's synced series (`masters`) or occurrence of one, in the CRM."""
+        part = (
+            Event.m365_recurrence_summary.is_not(None)
+            if masters
+            else Event.series_event_id.is_not(None)
+        )
+        with self.world.sessions() as session:
+            events = session.scalars(
+                select(Event)
+                .join(SyncLinkRecord, SyncLinkRecord.crm_event_id == Event.id)
+                .where(SyncLinkRecord.is_organizer.is_(True), part)
+                .order_by(Event.id)
+            ).all()
+        choices = [
+            (self.series[_key_of(event.subject)], event)
+            for event in events
+            if _key_of(event.subject) in self.series
+        ]
+        if not choices:
+            return None
+        return choices[pick % len(choices)]
+
+    @rule(pick=PICK, location=st.sampled_from(["Board room", "Room 1", ""]))
+    def crm_edit_occurrence(self, pick: int, location: str) -> None:
+        """Editing an imported occurrence in the CRM must make an exception in Outlook."""
+        chosen = self._crm_series_event(pick, masters=False)
+        if chosen is None:
+            return
+        self.env.steps += 1
+        series, event = chosen
+        assert event.original_start is not None
+        subject = f"{_key_of(event.subject)} crm{self._key()}"
+        try:
+            self.world.crm_update(event.id, subject=subject, location=location)
+        except CrmError:
+            return
+        series.slot_subjects.setdefault(event.original_start, []).append(("crm", subject))
+        series.crm_slot_subjects.add(subject)
+
+    @rule(pick=PICK, location=st.sampled_from(["Main office", "Room 2", ""]))
+    def crm_edit_series(self, pick: int, location: str) -> None:
+        """The series' own fields edited in the CRM reach the master in Outlook."""
+        chosen = self._crm_series_event(pick, masters=True)
+        if chosen is None:
+            return
+        self.env.steps += 1
+        series, event = chosen
+        subject = f"{_key_of(event.subject)} crm{self._key()}"
+        try:
+            self.world.crm_update(event.id, subject=subject, location=location)
+        except CrmError:
+            return
+        series.subjects.append(("crm", subject))
+
+    @rule(
+        pick=PICK,
+        masters=st.booleans(),
+        rule_text=st.sampled_from(["FREQ=DAILY;COUNT=3", "FREQ=WEEKLY;INTERVAL=2;COUNT=2"]),
+    )
+    def crm_changes_recurrence(self, pick: int, masters: bool, rule_text: str) -> None:
+        """Changing a Microsoft 365 series' recurrence in the CRM is refused and changes nothing."""
+        chosen = self._crm_series_event(pick, masters=masters)
+        if chosen is None:
+            return
+        self.env.steps += 1
+        _, event = chosen
+        entries = self._outbox_entries()
+        with pytest.raises(RecurrenceManagedInMicrosoft365Error) as refused:
+            self.world.crm_update(event.id, recurrence_rule=rule_text)
+        assert refused.value.field == "recurrence_rule"
+        assert "managed in Microsoft 365" in refused.value.message
+        after = self.world.crm_event(event.id)
+        assert after is not None
+        assert (after.version, after.recurrence_rule, after.m365_recurrence_summary) == (
+            event.version,
+            None,
+            event.m365_recurrence_summary,
+        )
+        assert self._outbox_entries() == entries
+
+    def _outbox_entries(self) -> int:
+        with self.world.sessions() as session:
+            return session.scalar(select(func.count()).select_from(OutboxEntry)) or 0
+
+    @rule(
+        owner=st.sampled_from(STAFF),
+        day=st.integers(1, 40),
+        rule_text=st.sampled_from(["FREQ=DAILY;COUNT=3", "FREQ=WEEKLY;BYDAY=MO,WE;COUNT=4"]),
+    )
+    def crm_create_recurring(self, owner: str, day: int, rule_text: str) -> None:
+        """A series made with the CRM's own recurrence stays in the CRM and says why."""
+        self.env.steps += 1
+        key = self._key()
+        self.crm_ids[key] = self.world.crm_create(owner, key, soon(day), recurrence_rule=rule_text)
+        self.edits[key] = Edits([("crm", key)])
+        self.crm_series.add(key)
 
     # ----- runs, faults, crashes
 
@@ -337,8 +695,10 @@ class SyncMachine(RuleBasedStateMachine):
             for link in session.scalars(select(SyncLinkRecord)):
                 if link.origin is LinkOrigin.CRM and link.is_organizer and link.ical_uid:
                     crm_organizer_icaluids.add(link.ical_uid)
+        outlook_keys_anywhere: set[str] = set()
         for mailbox in STAFF:
             outlook = {e.id: e for e in self._run(world.outlook_events(mailbox))}
+            outlook_keys_anywhere.update(_key_of(e.subject) for e in outlook.values())
             crm_events = world.crm_events(mailbox)
             with world.sessions() as session:
                 links = {
@@ -354,17 +714,29 @@ class SyncMachine(RuleBasedStateMachine):
                 ).all()
             linked_graph_ids = set()
             for event in crm_events:
-                link = links.get(event.id)
-                assert link is not None, f"{mailbox}: CRM event '{event.subject}' is not synced"
-                assert link.graph_id in outlook, (
-                    f"{mailbox}: '{event.subject}' is in the CRM but not in Outlook"
-                )
-                other = outlook[link.graph_id]
+                linked = links.get(event.id)
+                if event.recurrence_rule is not None:
+                    assert linked is None, f"{mailbox}: the CRM series '{event.subject}' was synced"
+                    assert event.sync_status is SyncStatus.NOT_SYNCED, (mailbox, event.subject)
+                    assert event.sync_message == CRM_RECURRENCE_NOT_SYNCED, (mailbox, event.subject)
+                    continue
+                assert linked is not None, f"{mailbox}: CRM event '{event.subject}' is not synced"
+                if event.m365_recurrence_summary is not None:
+                    other = self._master(mailbox, linked.graph_id)
+                    assert other is not None, (
+                        f"{mailbox}: the series '{event.subject}' is in the CRM but not in Outlook"
+                    )
+                else:
+                    assert linked.graph_id in outlook, (
+                        f"{mailbox}: '{event.subject}' is in the CRM but not in Outlook"
+                    )
+                    other = outlook[linked.graph_id]
                 assert other.subject == event.subject, (mailbox, other.subject, event.subject)
                 assert other.times().start == event.start_at, (mailbox, event.subject)
+                assert other.times().end == event.end_at, (mailbox, event.subject)
                 location = other.location.display_name if other.location else ""
                 assert (location or "") == (event.location or ""), (mailbox, event.subject)
-                linked_graph_ids.add(link.graph_id)
+                linked_graph_ids.add(linked.graph_id)
             for graph_id, other in outlook.items():
                 if graph_id in linked_graph_ids:
                     continue
@@ -374,16 +746,91 @@ class SyncMachine(RuleBasedStateMachine):
                 assert invitation_of_crm_meeting, (
                     f"{mailbox}: Outlook event '{other.subject}' never reached the CRM"
                 )
-            keys = [e.subject.split()[0] for e in crm_events] + [
-                c.subject.split()[0] for c in copies
-            ]
-            assert len(keys) == len(set(keys)), f"{mailbox} sees a meeting twice in the CRM: {keys}"
-            outlook_keys = [e.subject.split()[0] for e in outlook.values() if e.subject]
-            assert len(outlook_keys) == len(set(outlook_keys)), (
-                f"{mailbox} sees a meeting twice in Outlook: {outlook_keys}"
-            )
+            keys = [_crm_identity(e) for e in (*crm_events, *copies)]
+            duplicates = [key for key, count in Counter(keys).items() if count > 1]
+            assert not duplicates, f"{mailbox} sees a meeting twice in the CRM: {duplicates}"
+            outlook_keys = [_outlook_identity(e) for e in outlook.values() if e.subject]
+            duplicates = [key for key, count in Counter(outlook_keys).items() if count > 1]
+            assert not duplicates, f"{mailbox} sees a meeting twice in Outlook: {duplicates}"
             for event in crm_events:
-                self._check_no_edit_lost(event)
+                if not _is_series_part(event):
+                    self._check_no_edit_lost(event)
+        reached_outlook = self.crm_series & outlook_keys_anywhere
+        assert not reached_outlook, f"CRM-made series reached Outlook: {sorted(reached_outlook)}"
+        for key, series in sorted(self.series.items()):
+            self._check_series(key, series)
+
+    def _master(self, mailbox: str, graph_id: str) -> GraphModelEvent | None:
+        try:
+            master: GraphModelEvent = self._run(self.world.outlook_event(mailbox, graph_id))
+        except NotFound:
+            return None
+        return master
+
+    def _check_series(self, key: str, series: Series) -> None:
+        """SPEC §5 for one Outlook series, on its organizer's side."""
+        if series.master_id is None:
+            return  # its creation failed on a fault: the agreement checks cover whatever exists
+        mailbox = series.mailbox
+        crm = [e for e in self.world.crm_events(mailbox) if _key_of(e.subject) == key]
+        master = self._master(mailbox, series.master_id)
+        if series.deleted and not series.uncertain:
+            assert master is None, f"series {key} was deleted in Outlook but is still there"
+        if master is None:
+            left = [e.subject for e in crm]
+            assert not left, f"series {key} is gone from Outlook but the CRM still has {left}"
+            return
+        masters = [e for e in crm if e.m365_recurrence_summary is not None]
+        assert len(masters) == 1, f"series {key} is in the CRM {len(masters)} times"
+        [crm_master] = masters
+        assert crm_master.m365_recurrence_summary == series.summary, (key, series.shape)
+        master_link = self.world.link_of(crm_master.id)
+        assert master_link is not None
+        assert master_link.graph_id == master.id
+        occurrences = [e for e in crm if e.series_event_id is not None]
+        assert len(occurrences) + 1 == len(crm), f"series {key}: {[e.subject for e in crm]}"
+        assert all(e.series_event_id == crm_master.id for e in occurrences), key
+        counts = Counter(e.original_start for e in occurrences)
+        twice = sorted(slot for slot, count in counts.items() if count > 1 and slot is not None)
+        assert not twice, f"series {key}: occurrences {twice} are in the CRM twice"
+        instances = {
+            e.original_start: e
+            for e in self._run(self.world.outlook_events(mailbox))
+            if e.series_master_id == master.id
+        }
+        assert set(counts) == set(instances), (
+            f"series {key}: CRM occurrences {sorted(map(str, counts))}, Outlook "
+            f"{sorted(map(str, instances))}"
+        )
+        unsure = series.uncertain_slots
+        expected = set(series.slots) - series.cancelled - unsure
+        assert set(counts) - unsure == expected, (
+            f"series {key}: occurrences {sorted(map(str, counts))}; the rule and the "
+            f"cancellations give {sorted(map(str, expected))}"
+        )
+        for event in occurrences:
+            assert event.original_start is not None
+            other = instances[event.original_start]
+            link = self.world.link_of(event.id)
+            assert link is not None
+            assert link.graph_id == other.id, f"series {key}: {event.subject} is linked elsewhere"
+            if event.subject in series.crm_slot_subjects:
+                assert other.type == "exception", (
+                    f"series {key}: the CRM edit '{event.subject}' did not make an exception"
+                )
+            if series.uncertain or event.original_start in unsure:
+                continue
+            allowed = series.allowed_occurrence_subjects(event.original_start)
+            assert event.subject in allowed, (
+                f"series {key}: occurrence {event.original_start} ended as '{event.subject}'; "
+                f"its edits allow {sorted(allowed)} (series: {series.subjects}, own: "
+                f"{series.slot_subjects.get(event.original_start)})"
+            )
+        if not series.uncertain:
+            allowed = allowed_subjects(series.subjects)
+            assert crm_master.subject in allowed, (
+                f"series {key} ended as '{crm_master.subject}'; its edits allow {sorted(allowed)}"
+            )
 
     def _check_no_edit_lost(self, event: Event) -> None:
         key = event.subject.split()[0]
@@ -401,10 +848,25 @@ class SyncMachine(RuleBasedStateMachine):
         )
 
 
+def _crm_identity(event: Event) -> tuple[str, str]:
+    """What makes a CRM event one meeting: its key, and for a series part, which part."""
+    if event.m365_recurrence_summary is not None:
+        return _key_of(event.subject), "series"
+    if event.series_event_id is not None:
+        return _key_of(event.subject), str(event.original_start)
+    return _key_of(event.subject), ""
+
+
+def _outlook_identity(event: GraphModelEvent) -> tuple[str, str]:
+    if event.type in ("occurrence", "exception"):
+        return _key_of(event.subject), str(event.original_start)
+    return _key_of(event.subject), ""
+
+
 @pytest.fixture
 def environment(
     sqlite_template: Path, emulator_server: EmulatorServer, tmp_path: Path
-) -> Iterator[Environment]:
+) -> Environment:
     return Environment(emulator_server, sqlite_template, tmp_path)
 
 
@@ -421,6 +883,7 @@ def test_both_sides_agree_after_any_interleaving_of_work_faults_and_crashes(
             deadline=None,
             suppress_health_check=list(HealthCheck),
             derandomize=os.environ.get("CALSYNC_STATEFUL_RANDOM") is None,
+            phases=PHASES,
         ),
     )
     print(f"stateful sync: {environment.examples} examples, {environment.steps} steps")
