@@ -205,16 +205,19 @@ def test_sync_settings_change_frequency_window_and_who_is_synced(
             "run_frequency_minutes": "60",
             "window_past_days": "14",
             "window_future_days": "90",
+            "sync_log_retention_days": "30",
             "synced_user": [str(users["adele"].id), str(users["dana"].id)],
         },
     )
     assert "Saved." in html
+    assert 'name="sync_log_retention_days" type="number" value="30"' in html
     saved = organization(session)
     assert (saved.run_frequency_minutes, saved.window_past_days, saved.window_future_days) == (
         60,
         14,
         90,
     )
+    assert saved.sync_log_retention_days == 30
     synced = {u.name for u in session.scalars(select(User).where(User.sync_enabled.is_(True)))}
     assert synced == {"Adele Vance", "Dana Whitfield"}
 
@@ -225,6 +228,8 @@ def test_sync_settings_change_frequency_window_and_who_is_synced(
         ("run_frequency_minutes", "7", "Run frequency: must be one of 5, 15"),
         ("window_past_days", "ten", "Days in the past must be a whole number"),
         ("window_future_days", "999999", "Days in the future: must be between 0 and 3650"),
+        ("sync_log_retention_days", "0", "Keep the sync log (days): must be between 1 and 3650"),
+        ("sync_log_retention_days", "", "Keep the sync log (days) must be a whole number"),
     ],
 )
 def test_bad_sync_settings_are_named_and_nothing_is_saved(
@@ -238,7 +243,12 @@ def test_bad_sync_settings_are_named_and_nothing_is_saved(
     connect(admin)
     before = organization(session).run_frequency_minutes
     token = csrf_token(admin.get("/admin/sync/settings").text)
-    data = {"run_frequency_minutes": "60", "window_past_days": "30", "window_future_days": "90"}
+    data = {
+        "run_frequency_minutes": "60",
+        "window_past_days": "30",
+        "window_future_days": "90",
+        "sync_log_retention_days": "90",
+    }
     response = admin.post(
         "/admin/sync/settings",
         data={**data, field: value, "synced_user": [str(users["dana"].id)], "csrf_token": token},
@@ -247,6 +257,7 @@ def test_bad_sync_settings_are_named_and_nothing_is_saved(
     assert f'id="error-{field}"' in response.text
     assert message in response.text
     assert organization(session).run_frequency_minutes == before
+    assert organization(session).sync_log_retention_days == 90
     session.expire_all()
     assert session.get(User, users["megan"].id).sync_enabled is True  # type: ignore[union-attr]
 

@@ -1,4 +1,5 @@
-"""Admin → Microsoft 365 sync → Sync Settings: how often mailboxes run, the window, who is synced.
+"""Admin → Microsoft 365 sync → Sync Settings: how often mailboxes run, the window, who is synced,
+and how long the sync log is kept.
 
 The frequency and window go through the organisation service (`update_sync_settings`, which holds
 the allowed frequencies and window bounds); each user's sync on/off through the user service. All
@@ -31,6 +32,7 @@ LABELS = {
     "run_frequency_minutes": "Run frequency",
     "window_past_days": "Days in the past",
     "window_future_days": "Days in the future",
+    "sync_log_retention_days": "Keep the sync log (days)",
 }
 
 
@@ -50,6 +52,7 @@ def _render(
         "run_frequency_minutes": str(organization.run_frequency_minutes),
         "window_past_days": str(organization.window_past_days),
         "window_future_days": str(organization.window_future_days),
+        "sync_log_retention_days": str(organization.sync_log_retention_days),
     }
     shown.update(values or {})
     context: dict[str, Any] = {
@@ -102,6 +105,7 @@ async def save_sync_settings(request: Request, admin: CurrentAdmin, db: DbSessio
                 run_frequency_minutes=numbers["run_frequency_minutes"],
                 window_past_days=numbers["window_past_days"],
                 window_future_days=numbers["window_future_days"],
+                sync_log_retention_days=numbers["sync_log_retention_days"],
             ),
         )
         for user in list_users(db):
