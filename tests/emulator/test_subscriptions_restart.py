@@ -169,3 +169,44 @@ async def test_a_subscription_that_expired_while_the_emulator_was_down_is_gone(
     finally:
         third.stop()
         third.emulator.store.close()
+
+
+async def test_a_subscription_paused_for_reauthorization_stays_paused_across_a_restart(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    state = tmp_path / "emulator.sqlite"
+    first = server_on(state)
+    try:
+        async with graph_client(first) as graph:
+            made = await graph.post(
+                "/subscriptions",
+                json={
+                    "changeType": "created",
+                    "notificationUrl": f"{receiver.base_url}/notify",
+                    "lifecycleNotificationUrl": f"{receiver.base_url}/lifecycle",
+                    "resource": f"/users/{ADELE}/events",
+                    "expirationDateTime": in_minutes(600),
+                },
+            )
+            sent = await graph.post(
+                f"{first.base_url}/_emulator/subscriptions/{made.json()['id']}/lifecycle",
+                json={"lifecycleEvent": "reauthorizationRequired"},
+            )
+            assert sent.status_code == 202
+            await eventually(lambda: len(receiver.lifecycle) == 1)
+    finally:
+        first.stop()
+        first.emulator.store.close()
+    second = server_on(state)
+    try:
+        async with graph_client(second) as graph:
+            await graph.post(f"/users/{ADELE}/events", json=meeting("Lost in the gap"))
+            await asyncio.sleep(0.3)
+            assert receiver.notifications == []
+            resumed = await graph.post(f"/subscriptions/{made.json()['id']}/reauthorize")
+            assert resumed.status_code == 204
+            await graph.post(f"/users/{ADELE}/events", json=meeting("Delivered again"))
+            await eventually(lambda: len(receiver.notifications) == 1)
+    finally:
+        second.stop()
+        second.emulator.store.close()
