@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from calsync.graph.models import PatternedRecurrence, RecurrencePattern, RecurrenceRange
 from tests.fixtures.emulator import ADELE
 from tests.sync.runners.world import World, soon
@@ -45,3 +47,42 @@ async def test_a_series_deleted_after_all_its_occurrences_were_cancelled_leaves_
     assert world.crm_events(ADELE) == []
     assert world.crm_event(series.id) is None
     assert world.link_of(series.id) is None
+
+
+@pytest.mark.parametrize("series_first", [True, False], ids=["series-first", "occurrence-first"])
+async def test_crm_edits_of_a_series_and_of_one_occurrence_both_reach_outlook(
+    world: World, series_first: bool
+) -> None:
+    """The CRM's own series edit once beat its occurrence edit as a "conflict" (the pushed series
+    change reached the occurrence in Outlook and looked like an Outlook edit)."""
+    master_id = await _daily_series(world, "Budget sprint", 3)
+    await world.sync.run_once()
+    events = world.crm_events(ADELE)
+    [series] = [e for e in events if e.m365_recurrence_summary]
+    second = sorted((e for e in events if e.series_event_id), key=lambda e: e.start_at)[1]
+
+    edits = [
+        (series.id, "Budget sprint (moved to Q3)"),
+        (second.id, "Budget sprint with the auditors"),
+    ]
+    for event_id, subject in edits if series_first else reversed(edits):
+        world.crm_update(event_id, subject=subject)
+    await world.sync.run_once()
+
+    subjects = [
+        (e.subject, e.type)
+        for e in sorted(
+            [e async for e in world.outlook.instances(ADELE, master_id, soon(0), soon(30))],
+            key=lambda e: e.times().start,
+        )
+    ]
+    assert subjects == [
+        ("Budget sprint (moved to Q3)", "occurrence"),
+        ("Budget sprint with the auditors", "exception"),
+        ("Budget sprint (moved to Q3)", "occurrence"),
+    ]
+    crm = sorted(
+        (e for e in world.crm_events(ADELE) if e.series_event_id), key=lambda e: e.start_at
+    )
+    assert [e.subject for e in crm] == [s for s, _ in subjects]
+    assert not world.log("conflict_microsoft365_won")

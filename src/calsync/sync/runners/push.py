@@ -59,6 +59,7 @@ from calsync.sync.runners.convert import (
 )
 from calsync.sync.runners.crm_writes import CrmWriter, SkipEvent, forget_link, save_link
 from calsync.sync.runners.cursors import cursor_for, finish_run, start_run
+from calsync.sync.runners.series_edits import rebase_occurrences_on_series_push
 from calsync.sync.runners.sync_log import RunLog
 from calsync.sync.state import CrmDeleted, CrmEvent
 from calsync.sync.storage.models import (
@@ -405,6 +406,9 @@ class PushRunner:
             if created and (requested.attendees or event.is_teams_meeting):
                 join_url = response.join_url if event.is_teams_meeting else None
                 record_invitation_sent(session, event_id, self._clock(), join_url)
+        for action in plan.actions:
+            if isinstance(action, UpdateInGraph):
+                rebase_occurrences_on_series_push(session, action)
         if event.sync_status is not SyncStatus.SYNCED:
             mark_synced(session, event_id)
         if save is not None:

@@ -1,0 +1,90 @@
+"""A series edit pushed from the CRM, as its occurrences see it (SPEC §5).
+
+When the CRM pushes a change of a series' own fields (subject, location, …) to its master,
+Microsoft 365 applies it to every occurrence that still shows the series' old value; exceptions
+keep the values they were given. That change of the occurrences is CalSync's own write, but the
+occurrences' links do not know it, so the next delta shows it as an Outlook edit of each
+occurrence. Usually that is harmless (the CRM occurrence takes the series' new value), but an
+occurrence whose field was edited in the CRM and not yet pushed would lose that edit to a
+"conflict" with the CRM's own series edit — and a CRM edit of an occurrence is that occurrence's
+own value, which a series edit never overrides in Outlook either.
+
+`rebase_occurrences_on_series_push` records the pushed series value as those occurrences' merge
+base, so the next merge sees Microsoft 365 unchanged and the CRM's occurrence edit as the change
+to push (the occurrence then becomes an exception). Occurrences without a pending CRM edit of the
+field keep their base: the next delta brings the series value to the CRM as an ordinary update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from calsync.crm.models import Event
+from calsync.sync.actions import UpdateInGraph
+from calsync.sync.fields import SYNCED_FIELDS, EventSnapshot
+from calsync.sync.runners.convert import crm_event_of, sync_link_of
+from calsync.sync.state import GraphEventType
+from calsync.sync.storage.models import SyncLinkRecord
+from calsync.sync.storage.snapshots import snapshot_from_json, snapshot_to_json
+
+SERIES_WIDE_FIELDS: frozenset[str] = frozenset(SYNCED_FIELDS) - {"timing", "recurrence"}
+"""Fields a series edit carries to its occurrences (times and the rule belong to each slot)."""
+
+
+def rebase_occurrences_on_series_push(session: Session, pushed: UpdateInGraph) -> int:
+    """Call in the transaction that records a successful PATCH of a series master, *before* the
+    master's link is saved (its base is still the series as last synced). Returns how many
+    occurrence links were rebased."""
+    master = session.scalar(
+        select(SyncLinkRecord).where(
+            SyncLinkRecord.mailbox == pushed.mailbox, SyncLinkRecord.graph_id == pushed.graph_id
+        )
+    )
+    if master is None or master.event_type != GraphEventType.SERIES_MASTER.value:
+        return 0
+    before = snapshot_from_json(master.base)
+    changed = [
+        name
+        for name in pushed.fields
+        if name in SERIES_WIDE_FIELDS and getattr(before, name) != getattr(pushed.snapshot, name)
+    ]
+    if not changed:
+        return 0
+    rebased = 0
+    for record in session.scalars(
+        select(SyncLinkRecord).where(
+            SyncLinkRecord.mailbox == pushed.mailbox,
+            SyncLinkRecord.series_master_graph_id == pushed.graph_id,
+        )
+    ):
+        event = session.get(Event, record.crm_event_id)
+        if event is None:
+            continue
+        base = snapshot_from_json(record.base)
+        crm = crm_event_of(session, event, record.mailbox, sync_link_of(record)).snapshot
+        values = _own_edits_kept(changed, before, base, crm, pushed.snapshot)
+        if values:
+            record.base = snapshot_to_json(replace(base, **values))
+            rebased += 1
+    return rebased
+
+
+def _own_edits_kept(
+    fields: list[str],
+    series_before: EventSnapshot,
+    occurrence_base: EventSnapshot,
+    occurrence_in_crm: EventSnapshot,
+    series_after: EventSnapshot,
+) -> dict[str, Any]:
+    """The fields where Outlook moves the occurrence to the series' new value (it showed the old
+    one) while the CRM holds an edit of the occurrence not yet pushed."""
+    return {
+        name: getattr(series_after, name)
+        for name in fields
+        if getattr(occurrence_base, name) == getattr(series_before, name)
+        and getattr(occurrence_in_crm, name) != getattr(occurrence_base, name)
+    }
