@@ -177,6 +177,9 @@ async def test_series_edits_reach_the_exceptions_in_every_attendee_copy(
         "Pipeline review (Q3)",
     ]
     assert status_of(organizer[1], MEGAN) == "accepted"
+    # Every copy of an occurrence, exception or not, shares the organizer's occurrence iCalUId.
+    assert [e["iCalUId"] for e in megan] == [e["iCalUId"] for e in organizer]
+    assert len({e["iCalUId"] for e in organizer}) == 3
 
 
 async def test_changing_the_series_times_drops_the_copies_exceptions(
