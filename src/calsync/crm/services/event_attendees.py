@@ -7,7 +7,7 @@ that matches nothing stays a plain email, to be linked when a record gains it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -99,8 +99,17 @@ def _from_match(match: Match, base: PlannedAttendee) -> PlannedAttendee:
     )
 
 
-def plan_attendees(session: Session, attendees: Sequence[AttendeeInput]) -> list[PlannedAttendee]:
-    """Check every attendee and return the rows to store, without duplicates, in input order."""
+def plan_attendees(
+    session: Session,
+    attendees: Sequence[AttendeeInput],
+    *,
+    matches: Mapping[str, list[Match]] | None = None,
+) -> list[PlannedAttendee]:
+    """Check every attendee and return the rows to store, without duplicates, in input order.
+
+    `matches` are `match_emails` results the caller already has in this transaction (a bulk import
+    matches a whole round's addresses in one query); addresses it lacks are matched here.
+    """
     if len(attendees) > MAX_ATTENDEES:
         raise _too_many(len(attendees))
     checked: list[PlannedAttendee] = []
@@ -134,7 +143,11 @@ def plan_attendees(session: Session, attendees: Sequence[AttendeeInput]) -> list
             )
         )
     bare_addresses = [planned.email for planned in checked if planned.identity[0] == "email"]
-    matches = match_emails(session, [address for address in bare_addresses if address])
+    known = matches or {}
+    missing = [
+        address for address in bare_addresses if address and normalize_email(address) not in known
+    ]
+    matches = {**known, **match_emails(session, missing)} if missing else known
     planned_rows: list[PlannedAttendee] = []
     seen: set[tuple[str, object]] = set()
     for planned in checked:

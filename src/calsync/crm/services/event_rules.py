@@ -5,6 +5,7 @@ Everything is checked before anything is written, and each error names the field
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from calsync.crm.errors import InvalidInputError
+from calsync.crm.matching import Match
 from calsync.crm.models import ShowAs, User
 from calsync.crm.recurrence import check_rule
 from calsync.crm.services.event_attendees import PlannedAttendee, plan_attendees
@@ -64,8 +66,13 @@ def _show_as(value: ShowAs | str) -> ShowAs:
         ) from None
 
 
-def check_event(session: Session, data: EventInput) -> CheckedEvent:
-    """Check every field of `data`; raises the first problem found, naming its field."""
+def check_event(
+    session: Session, data: EventInput, *, matches: Mapping[str, list[Match]] | None = None
+) -> CheckedEvent:
+    """Check every field of `data`; raises the first problem found, naming its field.
+
+    `matches`: attendee addresses already matched in this transaction (see `plan_attendees`).
+    """
     if data.owner_id is None:
         raise InvalidInputError("an event needs an owner (a staff user)", field="owner_id")
     owner = require(session, User, data.owner_id, "owner_id")
@@ -96,5 +103,5 @@ def check_event(session: Session, data: EventInput) -> CheckedEvent:
         is_teams_meeting=_flag(data.is_teams_meeting, "is_teams_meeting"),
         recurrence_rule=rule_text,
         recurrence_end_at=recurrence_end_at,
-        attendees=plan_attendees(session, data.attendees),
+        attendees=plan_attendees(session, data.attendees, matches=matches),
     )

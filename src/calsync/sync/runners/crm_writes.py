@@ -9,16 +9,19 @@ same set on both sides.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from calsync.crm.matching import match_emails
+from calsync.crm.addresses import normalize_email
+from calsync.crm.errors import CrmError
+from calsync.crm.matching import Match, match_emails
 from calsync.crm.models import Event, User
 from calsync.crm.models import ShowAs as CrmShowAs
+from calsync.crm.services.event_import import ImportedEvent, chunks, import_events
 from calsync.crm.services.event_input import AttendeeInput, EventInput, event_input_of
 from calsync.crm.services.event_sync_state import (
     mark_sync_error,
@@ -79,6 +82,7 @@ class CrmWriter:
     raw_events: Mapping[str, GraphModelEvent]
     writes: int = 0
     _owners: dict[str, User] = field(default_factory=dict)
+    _matches: dict[str, list[Match]] = field(default_factory=dict)
 
     def owner(self, mailbox: str) -> User:
         user = self._owners.get(mailbox)
@@ -120,6 +124,97 @@ class CrmWriter:
                 self._mark_not_synced(action)
         return crm_event_id
 
+    def import_new(self, creates: Sequence[CreateInCrm]) -> list[int | SkipEvent | CrmError]:
+        """Create the CRM events of a round's new Outlook events together, one outcome per action
+        in order: the new event's id, or why it was not created (nothing of it is written).
+
+        Only for Microsoft 365 events (`origin` Microsoft 365): `import_events` checks each with
+        `create_event`'s rules and writes them all with a couple of multi-row inserts. Occurrences
+        need their series' link, saved earlier in this transaction (masters are imported first).
+        """
+        refused: dict[int, SkipEvent | CrmError] = {}
+        masters = self._series_events({c.series_master_graph_id for c in creates} - {None})
+        self.match_addresses(
+            address
+            for create in creates
+            if (raw := self.raw_events.get(create.graph_id)) is not None
+            for address in _addresses_of(raw)
+        )
+        items: dict[int, ImportedEvent] = {}
+        for position, create in enumerate(creates):
+            try:
+                items[position] = self._imported_event(create, masters)
+            except SkipEvent as error:
+                refused[position] = error
+        results = dict(
+            zip(
+                items,
+                import_events(self.session, list(items.values()), matches=self._matches),
+                strict=True,
+            )
+        )
+        outcomes: list[int | SkipEvent | CrmError] = []
+        for position, create in enumerate(creates):
+            result = results.get(position)
+            if result is None or result.event_id is None:
+                refusal = result.error if result is not None else None
+                outcomes.append(refused.get(position) or refusal or _series_not_imported(create))
+                continue
+            outcomes.append(result.event_id)
+            self.writes += 1
+            self.log.action(
+                Direction.MICROSOFT_365_TO_CRM,
+                "created_in_crm",
+                f"Created CRM event {result.event_id} '{items[position].data.subject.strip()}' "
+                f"from {self.mailbox}.",
+                crm_event_id=result.event_id,
+                graph_id=create.graph_id,
+            )
+        return outcomes
+
+    def _imported_event(self, create: CreateInCrm, masters: Mapping[str, int]) -> ImportedEvent:
+        owner = self.owner(create.owner_mailbox)
+        series_event_id = None
+        if create.series_master_graph_id is not None:
+            series_event_id = masters.get(create.series_master_graph_id)
+            if series_event_id is None:
+                raise _series_not_imported(create)
+        teams = create.snapshot.is_teams_meeting and bool(create.teams_join_url)
+        return ImportedEvent(
+            data=self.event_input(owner, create.snapshot, None, create.graph_id),
+            series_event_id=series_event_id,
+            original_start=create.original_start,
+            recurrence_summary=create.recurrence_summary,
+            teams_join_url=create.teams_join_url if teams else None,
+            invitation_sent_at=self.now if teams else None,
+        )
+
+    def _series_events(self, master_graph_ids: Iterable[str | None]) -> dict[str, int]:
+        """The CRM events of these series masters in this mailbox, by the master's Graph id."""
+        wanted = sorted(gid for gid in master_graph_ids if gid is not None)
+        linked: dict[str, int] = {}
+        for part in chunks(wanted):
+            rows = self.session.execute(
+                select(SyncLinkRecord.graph_id, SyncLinkRecord.crm_event_id).where(
+                    SyncLinkRecord.mailbox == self.mailbox, SyncLinkRecord.graph_id.in_(part)
+                )
+            )
+            linked.update((graph_id, crm_event_id) for graph_id, crm_event_id in rows)
+        existing: set[int] = set()
+        for part in chunks(sorted(linked.values())):
+            existing.update(self.session.scalars(select(Event.id).where(Event.id.in_(part))))
+        return {gid: crm_id for gid, crm_id in linked.items() if crm_id in existing}
+
+    def match_addresses(self, addresses: Iterable[str]) -> dict[str, list[Match]]:
+        """`match_emails` over all four sources (SPEC §3), remembered for this transaction: a
+        round's events share most of their addresses, and a query per event was most of an
+        import's reads."""
+        wanted = {normalize_email(address) for address in addresses} - {""}
+        missing = wanted - self._matches.keys()
+        if missing:
+            self._matches.update(match_emails(self.session, missing))
+        return {address: self._matches.get(address, []) for address in wanted}
+
     def _mark_not_synced(self, action: MarkNotSynced) -> None:
         """Show on the event why it is not synced; a CRM series already says so itself."""
         self.log.error(action.reason_code, action.message, crm_event_id=int(action.crm_event_id))
@@ -139,11 +234,7 @@ class CrmWriter:
                 )
             )
             if master is None or self.session.get(Event, master.crm_event_id) is None:
-                raise SkipEvent(
-                    "series_not_imported",
-                    f"Occurrence {action.graph_id} waits for its series, which could not be "
-                    "imported in this run; it is retried on the next run.",
-                )
+                raise _series_not_imported(action)
             series_event_id = master.crm_event_id
         data = self.event_input(owner, action.snapshot, None, action.graph_id)
         origin = crm_origin(action.origin)
@@ -283,7 +374,7 @@ class CrmWriter:
             organizer = None
         wanted = {a.address for a in snapshot.attendees}
         addresses = {a.address for a in graph_attendees} | ({organizer} if organizer else set())
-        found = match_emails(self.session, addresses)
+        found = self.match_addresses(addresses)
         matches = {
             address: [RecordRef(RecordKind(m.kind.value), str(m.record_id)) for m in records]
             for address, records in found.items()
@@ -307,6 +398,58 @@ class CrmWriter:
             else:
                 result.append(AttendeeInput(contact_id=int(record.record_id), **common))  # type: ignore[arg-type]
         return tuple(result)
+
+
+def _series_not_imported(action: CreateInCrm) -> SkipEvent:
+    return SkipEvent(
+        "series_not_imported",
+        f"Occurrence {action.graph_id} waits for its series, which could not be imported in this "
+        "run; it is retried on the next run.",
+    )
+
+
+def _addresses_of(raw: GraphModelEvent) -> list[str]:
+    addresses = [attendee.address for attendee in graph_attendees_of(raw)]
+    organizer = organizer_of(raw)
+    return [*addresses, organizer] if organizer else addresses
+
+
+@dataclass(frozen=True)
+class NewLink:
+    """A link to insert for a CRM event created in this transaction (no link can exist yet)."""
+
+    save: SaveLink
+    crm_event_id: int
+    crm_version: int
+    change_key: str | None
+
+
+def insert_new_links(session: Session, links: Sequence[NewLink]) -> None:
+    """Insert the links of newly imported events in one multi-row insert (`save_link` looks for a
+    row to update first, which a new event cannot have: its Graph id was unlinked when planned,
+    and the pull re-checked that in this transaction)."""
+    rows = []
+    for new in links:
+        if new.save.graph_id is None:
+            raise InconsistentSyncState("a link needs the Graph id", field="graph_id")
+        rows.append(
+            {
+                "crm_event_id": new.crm_event_id,
+                "mailbox": new.save.mailbox,
+                "graph_id": new.save.graph_id,
+                "ical_uid": new.save.ical_uid,
+                "etag": new.save.change_key,
+                "change_key": new.change_key,
+                "crm_version": new.crm_version,
+                "origin": link_origin(new.save.origin),
+                "is_organizer": new.save.is_organizer,
+                "event_type": new.save.event_type.value,
+                "series_master_graph_id": new.save.series_master_graph_id,
+                "base": snapshot_to_json(new.save.base),
+            }
+        )
+    if rows:
+        session.execute(insert(SyncLinkRecord), rows)
 
 
 def save_link(
@@ -347,6 +490,9 @@ def save_link(
     record.event_type = save.event_type.value
     record.series_master_graph_id = save.series_master_graph_id
     record.base = snapshot_to_json(save.base)
+    # A saved link records the outcome of any push write in flight (docs/sync-engine.md §6).
+    record.pending_snapshot = None
+    record.pending_crm_version = None
     if existing is None:
         session.add(record)
     return record

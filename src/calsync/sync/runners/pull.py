@@ -7,27 +7,35 @@ fetches the series masters its occurrences need, and plans every event with the 
 writes, links, sync log and the new deltaLink together: a crash anywhere replays the round, and
 replaying is harmless because an applied plan, planned again, writes nothing.
 
+No database session is open while the run waits for Microsoft 365: state is read in short
+read-only sessions (a few set-based queries per round, `pull_state`), and the write transaction
+starts after the last Graph call. It re-reads what the plans were built from (`current_bases`); an
+event saved in the CRM or linked by a push meanwhile is planned again, and if it now needs a Graph
+write it is left for the next run (the cursor stays). New Outlook events are created together
+(`CrmWriter.import_new`): a handful of multi-row inserts per round instead of several flushes per
+event.
+
 The cursor is not advanced when the round could not be applied in full — a Graph write failed, a
-deletion is held by the mass-deletion guard, or an attendee's copy waits for its organizer's copy —
-so those events are seen again on the next run instead of being skipped.
+deletion is held by the mass-deletion guard, an attendee's copy waits for its organizer's copy, or
+an event changed in the CRM during the run — so those events are seen again on the next run instead
+of being skipped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from calsync.crm.errors import CrmError
-from calsync.crm.models import Event, User
-from calsync.crm.models import Origin as CrmOrigin
-from calsync.crm.services.users import find_user_by_email
+from calsync.crm.models import Event
 from calsync.graph.client import GraphClient
 from calsync.graph.errors import GraphError, NotFound, PreconditionFailed, ResyncRequired
 from calsync.graph.models import Event as GraphModelEvent
 from calsync.sync.actions import (
+    CreateInCrm,
     CreateInGraph,
     DeleteInCrm,
     DeleteInGraph,
@@ -47,9 +55,8 @@ from calsync.sync.delta import (
     reduce_delta_round,
 )
 from calsync.sync.errors import SyncError
-from calsync.sync.fields import TimedSpan
 from calsync.sync.guard import check_full_listing, check_mass_deletion, count_deletions
-from calsync.sync.plan import crm_event_id_from_transaction_id, plan_event, plan_graph_write_result
+from calsync.sync.plan import plan_event, plan_graph_write_result
 from calsync.sync.runners.common import (
     Checkpoint,
     Clock,
@@ -57,30 +64,24 @@ from calsync.sync.runners.common import (
     no_checkpoint,
     system_clock,
 )
-from calsync.sync.runners.convert import (
-    crm_event_of,
-    draft_is_empty,
-    draft_of,
-    graph_event_of,
-    sync_link_of,
+from calsync.sync.runners.convert import draft_is_empty, draft_of, graph_event_of
+from calsync.sync.runners.crm_writes import (
+    CrmWriter,
+    NewLink,
+    SkipEvent,
+    forget_link,
+    insert_new_links,
+    save_link,
 )
-from calsync.sync.runners.crm_writes import CrmWriter, SkipEvent, forget_link, save_link
 from calsync.sync.runners.cursors import configured_window, cursor_for, finish_run, start_run
+from calsync.sync.runners.pull_state import Basis, RoundLookups, current_bases
 from calsync.sync.runners.sync_log import RunLog
-from calsync.sync.state import (
-    CrmDeleted,
-    CrmEvent,
-    EventState,
-    GraphDeleted,
-    GraphEvent,
-    MeetingContext,
-)
+from calsync.sync.state import GraphDeleted, GraphEvent, Origin
 from calsync.sync.storage.models import (
     CursorStatus,
     DeltaCursor,
     Direction,
     OutboxEntry,
-    OutboxKind,
     RunKind,
     RunStatus,
     SyncLinkRecord,
@@ -105,17 +106,30 @@ class PullReport:
     notices: list[str] = field(default_factory=list)
 
 
-Twins = dict[tuple[datetime, str], list[Event]]
-"""Unlinked CRM events imported from Microsoft 365, by start and subject (lost-state re-links)."""
+@dataclass
+class _Planned:
+    graph: GraphEvent | GraphDeleted
+    plan: EventPlan
+    crm_event_id: int | None
+    basis: Basis
+    tombstone: bool = False
+    response: GraphModelEvent | None = None
+    wrote_graph: bool = False
+
+    @property
+    def graph_id(self) -> str:
+        return self.graph.graph_id
 
 
 @dataclass
-class _Planned:
-    graph_id: str
-    plan: EventPlan
-    crm_event_id: int | None
-    tombstone: bool = False
-    response: GraphModelEvent | None = None
+class _Round:
+    """A planned round, its Graph writes made, waiting for the write transaction."""
+
+    planned: list[_Planned] = field(default_factory=list)
+    raw: dict[str, GraphModelEvent] = field(default_factory=dict)
+    advance: bool = True
+    hold_message: str | None = None
+    used_decision: str | None = None  # "confirmed" / "discarded": the administrator's, consumed
 
 
 class PullRunner:
@@ -159,15 +173,24 @@ class PullRunner:
         report.items_read = len(items)
         self._checkpoint("pull.after_read")
         log = RunLog(run_id, mailbox)
+        round_ = await self._plan_round(mailbox, items, window, report, log)
+        self._checkpoint("pull.after_graph_writes")
         with self._sessions() as session, engine_writes(session):
-            advance = await self._sync_round(session, mailbox, items, window, report, log)
+            advance = self._apply_round(session, mailbox, round_, report, log)
             cursor = cursor_for(session, mailbox, now)
             if advance:
                 cursor.delta_link = new_link
                 cursor.window_start, cursor.window_end = window.start, window.end
                 report.cursor_advanced = True
             cursor.last_run_at = now
-            if not report.held:
+            if round_.used_decision == "confirmed":
+                cursor.deletions_confirmed = False
+            elif round_.used_decision == "discarded":
+                cursor.deletions_discarded = False
+            if round_.hold_message is not None:
+                cursor.status = CursorStatus.NEEDS_ATTENTION
+                cursor.status_message = round_.hold_message
+            else:
                 cursor.status = CursorStatus.OK
                 cursor.status_message = None
             log.write_to(session)
@@ -207,18 +230,19 @@ class PullRunner:
             finish_run(session, run_id, RunStatus.FAILED, self._clock(), message=message)
             session.commit()
 
-    async def _sync_round(
+    # ----- planning: read-only sessions, then the Graph calls ------------------------------------
+
+    async def _plan_round(
         self,
-        session: Session,
         mailbox: str,
         items: list[GraphModelEvent],
         window: SyncWindow,
         report: PullReport,
         log: RunLog,
-    ) -> bool:
-        """Plan and apply one round; returns whether the cursor may move past it."""
-        advance = True
-        raw: dict[str, GraphModelEvent] = {}
+    ) -> _Round:
+        """Plan the round and make its Graph writes; no session stays open across a Graph call."""
+        round_ = _Round()
+        raw = round_.raw
         core_items: list[DeltaItem] = []
         for item in items:
             if item.is_removed:
@@ -234,27 +258,30 @@ class PullRunner:
                     f"Event {item.id} in {mailbox} could not be read and was skipped: {error}",
                     graph_id=item.id,
                 )
-        links = {
-            record.graph_id: record
-            for record in session.scalars(
-                select(SyncLinkRecord).where(SyncLinkRecord.mailbox == mailbox)
-            )
-        }
+        with self._sessions() as session:
+            links = {
+                record.graph_id: record
+                for record in session.scalars(
+                    select(SyncLinkRecord).where(SyncLinkRecord.mailbox == mailbox)
+                )
+            }
+            cursor = session.scalar(select(DeltaCursor).where(DeltaCursor.mailbox == mailbox))
+            confirmed = cursor is not None and cursor.deletions_confirmed
+            discarded = cursor is not None and cursor.deletions_discarded
         tracked = {gid: snapshot_from_json(record.base).timing for gid, record in links.items()}
-        round_ = reduce_delta_round(core_items, tracked, window)
-        changed: dict[str, GraphEvent | GraphDeleted] = {ev.graph_id: ev for ev in round_.changed}
-        to_confirm = list(round_.removed)
-        cursor = cursor_for(session, mailbox, self._clock())
+        reduced = reduce_delta_round(core_items, tracked, window)
+        changed: dict[str, GraphEvent | GraphDeleted] = {ev.graph_id: ev for ev in reduced.changed}
+        to_confirm = list(reduced.removed)
         if report.full_resync:
             decision = check_full_listing(mailbox, len(links), len(changed))
-            decided = cursor.deletions_confirmed or cursor.deletions_discarded
-            if not decision.proceed and not decided:
-                return self._hold(cursor, decision.message, report, log)
+            if not decision.proceed and not (confirmed or discarded):
+                self._hold(round_, decision.message, report, log)
+                return round_
             for gid, timing in tracked.items():
                 if gid not in changed and gid not in to_confirm and window.may_contain(timing):
                     to_confirm.append(gid)
         for gid in childless_masters_to_confirm(
-            round_,
+            reduced,
             [gid for gid, record in links.items() if record.event_type == "seriesMaster"],
             [record.series_master_graph_id for record in links.values()],
         ):
@@ -265,54 +292,41 @@ class PullRunner:
             if master and master in links and master not in to_confirm:
                 to_confirm.append(master)
         for gid in to_confirm:
-            confirmed = await self._confirm_removal(mailbox, gid, raw, log)
-            if confirmed is not None:
-                changed[gid] = confirmed
+            confirmed_state = await self._confirm_removal(mailbox, gid, raw, log)
+            if confirmed_state is not None:
+                changed[gid] = confirmed_state
         masters = await self._series_masters(mailbox, changed, raw, log)
-        twins = self._unlinked_imports(session, mailbox)
         ordered: list[GraphEvent | GraphDeleted] = [*masters, *changed.values()]
-        planned = [
-            p
-            for p in (self._plan(session, mailbox, ev, links, twins, report, log) for ev in ordered)
-            if p
-        ]
+        with self._sessions() as session:
+            lookups = RoundLookups.load(session, mailbox, ordered, links)
+            planned = [p for p in (self._plan(lookups, ev, report, log) for ev in ordered) if p]
         counts = count_deletions(p.plan for p in planned)
         decision = check_mass_deletion(
             mailbox, len(links), min(counts.crm, len(links)), min(counts.microsoft365, len(links))
         )
         if not decision.proceed:
-            if cursor.deletions_confirmed:
-                cursor.deletions_confirmed = False
-            elif cursor.deletions_discarded:
-                cursor.deletions_discarded = False
+            if confirmed:
+                round_.used_decision = "confirmed"
+            elif discarded:
+                round_.used_decision = "discarded"
                 planned = [_discarded(p) if _deletes(p.plan) else p for p in planned]
             else:
-                self._hold(cursor, decision.message, report, log)
-                advance = False
+                self._hold(round_, decision.message, report, log)
                 planned = [p for p in planned if not _deletes(p.plan)]
         if report.deferred:
-            advance = False
+            round_.advance = False
         for entry in planned:
             if not await self._write_graph(mailbox, entry, report, log):
-                advance = False
-        self._checkpoint("pull.after_graph_writes")
-        writer = CrmWriter(session, mailbox, log, self._clock(), raw)
-        for entry in planned:
-            if entry.plan.writes_nothing and not entry.plan.notices:
-                continue
-            if not self._apply_crm(session, writer, mailbox, entry, log):
-                report.errors += 1
-                advance = False
-        report.crm_writes += writer.writes
-        return advance
+                round_.advance = False
+        round_.planned = planned
+        return round_
 
     @staticmethod
-    def _hold(cursor: DeltaCursor, message: str, report: PullReport, log: RunLog) -> bool:
-        cursor.status = CursorStatus.NEEDS_ATTENTION
-        cursor.status_message = message
+    def _hold(round_: _Round, message: str, report: PullReport, log: RunLog) -> None:
+        round_.hold_message = message
+        round_.advance = False
         report.held = True
         log.error("mass_deletion_held", message)
-        return False
 
     async def _confirm_removal(
         self, mailbox: str, graph_id: str, raw: dict[str, GraphModelEvent], log: RunLog
@@ -367,21 +381,18 @@ class PullRunner:
                 )
         return masters
 
+    @staticmethod
     def _plan(
-        self,
-        session: Session,
-        mailbox: str,
+        lookups: RoundLookups,
         graph: GraphEvent | GraphDeleted,
-        links: dict[str, SyncLinkRecord],
-        twins: Twins,
         report: PullReport,
         log: RunLog,
     ) -> _Planned | None:
         try:
-            state, crm_event_id, tombstone = self._state(session, mailbox, graph, links, twins)
-            if state is None:
+            planned = lookups.state_of(graph)
+            if planned.state is None:
                 return None
-            plan = plan_event(state)
+            plan = plan_event(planned.state)
         except SyncError as error:
             report.errors += 1
             log.error(error.code, str(error), graph_id=graph.graph_id)
@@ -389,116 +400,7 @@ class PullRunner:
         for notice in plan.notices:
             if notice.code is NoticeCode.WAITING_FOR_ORGANIZER_COPY:
                 report.deferred += 1
-        return _Planned(graph.graph_id, plan, crm_event_id, tombstone)
-
-    def _state(
-        self,
-        session: Session,
-        mailbox: str,
-        graph: GraphEvent | GraphDeleted,
-        links: dict[str, SyncLinkRecord],
-        twins: Twins,
-    ) -> tuple[EventState | None, int | None, bool]:
-        record = links.get(graph.graph_id)
-        if record is not None:
-            link = sync_link_of(record)
-            event = session.get(Event, record.crm_event_id)
-            crm: CrmEvent | CrmDeleted = (
-                crm_event_of(session, event, mailbox, link)
-                if event is not None
-                else CrmDeleted(str(record.crm_event_id))
-            )
-            return EventState(link=link, crm=crm, graph=graph), record.crm_event_id, False
-        if isinstance(graph, GraphDeleted):
-            return None, None, False
-        meeting = self._meeting_context(session, graph)
-        pushed_from = crm_event_id_from_transaction_id(graph.transaction_id)
-        if pushed_from is not None and pushed_from.isdigit() and graph.is_organizer:
-            crm_id = int(pushed_from)
-            event = session.get(Event, crm_id)
-            if event is not None:
-                owner = session.get(User, event.owner_id)
-                already = session.scalar(
-                    select(SyncLinkRecord).where(SyncLinkRecord.crm_event_id == crm_id)
-                )
-                if owner is not None and owner.email.lower() == mailbox and already is None:
-                    crm = crm_event_of(session, event, mailbox, None)
-                    return EventState(crm=crm, graph=graph), crm_id, False
-            elif self._has_tombstone(session, crm_id):
-                return EventState(crm=CrmDeleted(pushed_from), graph=graph), crm_id, True
-        orphan = self._unlinked_twin(graph, twins)
-        if orphan is not None:
-            crm = crm_event_of(session, orphan, mailbox, None)
-            return EventState(crm=crm, graph=graph), orphan.id, False
-        return EventState(graph=graph, meeting=meeting), None, False
-
-    @staticmethod
-    def _unlinked_twin(graph: GraphEvent, twins: Twins) -> Event | None:
-        """After lost state, the CRM event imported earlier from this Outlook event, if any.
-
-        CRM rows carry no Graph id or iCalUId, so the one unlinked Microsoft 365 event of the same
-        owner with the same subject and start is taken to be it: re-linking it (Microsoft 365 wins
-        any difference) is safe, importing it again would show the meeting twice.
-        """
-        timing = graph.snapshot.timing
-        if not isinstance(timing, TimedSpan):
-            return None
-        candidates = twins.get((timing.start, graph.snapshot.subject), [])
-        if len(candidates) != 1:
-            return None
-        return candidates.pop()
-
-    @staticmethod
-    def _unlinked_imports(session: Session, mailbox: str) -> Twins:
-        """The mailbox owner's events imported from Microsoft 365 that have no link (one query)."""
-        owner = find_user_by_email(session, mailbox)
-        if owner is None:
-            return {}
-        events = session.scalars(
-            select(Event).where(
-                Event.owner_id == owner.id,
-                Event.origin == CrmOrigin.MICROSOFT365,
-                Event.copy_of_event_id.is_(None),
-                Event.id.not_in(select(SyncLinkRecord.crm_event_id)),
-            )
-        ).all()
-        twins: Twins = {}
-        for event in events:
-            twins.setdefault((event.start_at, event.subject), []).append(event)
-        return twins
-
-    @staticmethod
-    def _has_tombstone(session: Session, crm_event_id: int) -> bool:
-        return (
-            session.scalar(
-                select(OutboxEntry.id).where(
-                    OutboxEntry.crm_event_id == crm_event_id,
-                    OutboxEntry.kind == OutboxKind.DELETE,
-                )
-            )
-            is not None
-        )
-
-    @staticmethod
-    def _meeting_context(session: Session, graph: GraphEvent) -> MeetingContext | None:
-        """SPEC §6: is this an invitation copy of a meeting organised by a synced CRM user?"""
-        if graph.is_organizer or not graph.organizer_address:
-            return None
-        organizer = find_user_by_email(session, graph.organizer_address)
-        if organizer is None or not organizer.sync_enabled:
-            return None
-        origin = None
-        if graph.ical_uid:
-            organizer_link = session.scalar(
-                select(SyncLinkRecord).where(
-                    SyncLinkRecord.mailbox == organizer.email_normalized,
-                    SyncLinkRecord.ical_uid == graph.ical_uid,
-                    SyncLinkRecord.is_organizer.is_(True),
-                )
-            )
-            if organizer_link is not None:
-                origin = sync_link_of(organizer_link).origin
-        return MeetingContext(organizer_mailbox_synced=True, organizer_copy_origin=origin)
+        return _Planned(graph, plan, planned.crm_event_id, planned.basis, planned.tombstone)
 
     async def _write_graph(
         self, mailbox: str, item: _Planned, report: PullReport, log: RunLog
@@ -510,6 +412,7 @@ class PullRunner:
                     draft = draft_of(action.snapshot, action.fields, all_day_zone="UTC")
                     if draft_is_empty(draft):
                         continue
+                    item.wrote_graph = True
                     item.response = await self._graph.update_event(
                         mailbox, action.graph_id, draft, etag=action.if_match or "*"
                     )
@@ -523,6 +426,7 @@ class PullRunner:
                         graph_id=action.graph_id,
                     )
                 elif isinstance(action, DeleteInGraph):
+                    item.wrote_graph = True
                     try:
                         if action.method is DeleteMethod.CANCEL:
                             await self._graph.cancel_event(mailbox, action.graph_id)
@@ -559,6 +463,120 @@ class PullRunner:
             log.error(error.code, graph_failure_message(error), graph_id=item.graph_id)
             return False
         return True
+
+    # ----- the write transaction -----------------------------------------------------------------
+
+    def _apply_round(
+        self, session: Session, mailbox: str, round_: _Round, report: PullReport, log: RunLog
+    ) -> bool:
+        """Apply the planned round in the caller's transaction; returns whether the cursor may
+        move past it."""
+        entries, advance = self._recheck(session, mailbox, round_.planned, report, log)
+        advance = advance and round_.advance
+        writer = CrmWriter(session, mailbox, log, self._clock(), round_.raw)
+        to_apply = [e for e in entries if not (e.plan.writes_nothing and not e.plan.notices)]
+        new_events = [e for e in to_apply if _is_new_import(e)]
+        others = [e for e in to_apply if not _is_new_import(e)]
+        # Series masters and single events first, occurrences after the rest: an occurrence needs
+        # its series' link, which a new master gets in the first group and an existing one has.
+        first = [e for e in new_events if _create_of(e).series_master_graph_id is None]
+        last = [e for e in new_events if _create_of(e).series_master_graph_id is not None]
+        if not self._import_new(session, writer, first, report, log):
+            advance = False
+        for entry in others:
+            if not self._apply_crm(session, writer, mailbox, entry, log):
+                report.errors += 1
+                advance = False
+        if not self._import_new(session, writer, last, report, log):
+            advance = False
+        report.crm_writes += writer.writes
+        return advance
+
+    def _recheck(
+        self,
+        session: Session,
+        mailbox: str,
+        planned: list[_Planned],
+        report: PullReport,
+        log: RunLog,
+    ) -> tuple[list[_Planned], bool]:
+        """Keep the plans whose basis still holds; plan the others again from what the CRM holds
+        now. A new plan that needs a Graph write (or a deletion, which the guard must count) waits
+        for the next run, as does an event whose Graph write this run already made."""
+        if not planned:
+            return planned, True
+        now = current_bases(session, mailbox, {p.graph_id: p.basis for p in planned})
+        moved = [p for p in planned if now[p.graph_id] != p.basis]
+        if not moved:
+            return planned, True
+        links = {
+            record.graph_id: record
+            for record in session.scalars(
+                select(SyncLinkRecord).where(
+                    SyncLinkRecord.mailbox == mailbox,
+                    SyncLinkRecord.graph_id.in_([p.graph_id for p in moved]),
+                )
+            )
+        }
+        lookups = RoundLookups.load(session, mailbox, [p.graph for p in moved], links)
+        kept = {id(p): p for p in planned}
+        advance = True
+        for entry in moved:
+            again = None if entry.wrote_graph else self._plan(lookups, entry.graph, report, log)
+            if again is None or _writes_graph(again.plan) or _deletes(again.plan):
+                del kept[id(entry)]
+                advance = False
+                log.action(
+                    Direction.NONE,
+                    "changed_in_crm_meanwhile",
+                    f"Event {entry.graph_id} changed in the CRM during the run; it is merged again "
+                    "on the next run.",
+                    crm_event_id=entry.crm_event_id,
+                    graph_id=entry.graph_id,
+                )
+            else:
+                kept[id(entry)] = again
+        return list(kept.values()), advance
+
+    def _import_new(
+        self,
+        session: Session,
+        writer: CrmWriter,
+        entries: Sequence[_Planned],
+        report: PullReport,
+        log: RunLog,
+    ) -> bool:
+        """Create the CRM events of new Outlook events together, with their links."""
+        if not entries:
+            return True
+        outcomes = writer.import_new([_create_of(e) for e in entries])
+        links: list[NewLink] = []
+        applied = True
+        for entry, outcome in zip(entries, outcomes, strict=True):
+            if not isinstance(outcome, int):
+                report.errors += 1
+                applied = False
+                log.error(
+                    outcome.code,
+                    f"Event {entry.graph_id} from {writer.mailbox} could not be applied to the "
+                    f"CRM: {outcome.message}",
+                    graph_id=entry.graph_id,
+                )
+                continue
+            for notice in entry.plan.notices:
+                log.notice(notice, crm_event_id=outcome, graph_id=entry.graph_id)
+            if isinstance(entry.plan.link, SaveLink):
+                raw = writer.raw_events.get(entry.graph_id)
+                links.append(
+                    NewLink(
+                        entry.plan.link,
+                        crm_event_id=outcome,
+                        crm_version=1,
+                        change_key=raw.change_key if raw is not None else None,
+                    )
+                )
+        insert_new_links(session, links)
+        return applied
 
     def _apply_crm(
         self, session: Session, writer: CrmWriter, mailbox: str, item: _Planned, log: RunLog
@@ -653,3 +671,28 @@ def _discarded(planned: _Planned) -> _Planned:
 
 def _deletes(plan: EventPlan) -> bool:
     return any(isinstance(action, DeleteInCrm | DeleteInGraph) for action in plan.actions)
+
+
+def _writes_graph(plan: EventPlan) -> bool:
+    return any(isinstance(action, UpdateInGraph | DeleteInGraph) for action in plan.actions)
+
+
+def _is_new_import(entry: _Planned) -> bool:
+    """A new Outlook event the CRM creates as is: one Microsoft 365 create, then its link."""
+    actions = entry.plan.actions
+    return (
+        len(actions) == 1
+        and isinstance(actions[0], CreateInCrm)
+        and actions[0].origin is Origin.MICROSOFT_365
+        and isinstance(entry.plan.link, SaveLink)
+        and entry.crm_event_id is None
+        and entry.response is None
+        and not entry.tombstone
+    )
+
+
+def _create_of(entry: _Planned) -> CreateInCrm:
+    action = entry.plan.actions[0]
+    if not isinstance(action, CreateInCrm):
+        raise TypeError(f"the plan of {entry.graph_id} does not create a CRM event")
+    return action
