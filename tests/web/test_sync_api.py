@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,11 @@ from calsync.sync.storage.models import (
     Direction,
     LogKind,
     OutboxEntry,
+    RunKind,
+    RunStatus,
     SyncLinkRecord,
     SyncLogEntry,
+    SyncRun,
 )
 from calsync.web import WebSettings, create_app
 from tests.fixtures.emulator import ADELE, CLIENT_ID, CLIENT_SECRET, MEGAN, TENANT
@@ -372,3 +376,80 @@ def test_held_deletions_refuse_unknown_users_staff_and_a_disabled_sync(
     assert_error(adele.get("/sync/held-deletions"), 403, "admin_only")
     assert_error(adele.post(f"/sync/held-deletions/{adele.user_id}/discard"), 403, "admin_only")
     assert dana.get("/sync/held-deletions").json() == []
+
+
+def test_the_runs_are_listed_newest_first_and_filtered_by_user_time_kind_and_status(
+    dana: Caller, adele: Caller, session: Session
+) -> None:
+    enable(dana)
+    early = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+    event_id = adele.post(
+        "/events",
+        json={
+            "subject": "Insurance review",
+            "start": "2025-03-02T10:00:00",
+            "end": "2025-03-02T11:00:00",
+            "time_zone": "America/New_York",
+        },
+    ).json()["id"]
+    runs = {
+        "adele pull": SyncRun(kind=RunKind.PULL, mailbox=ADELE, started_at=early),
+        "megan pull": SyncRun(
+            kind=RunKind.PULL, mailbox=MEGAN, started_at=early + timedelta(hours=1)
+        ),
+        "push of adele's event": SyncRun(
+            kind=RunKind.PUSH, mailbox=None, started_at=early + timedelta(hours=2)
+        ),
+        "failed adele pull": SyncRun(
+            kind=RunKind.PULL,
+            mailbox=ADELE,
+            started_at=early + timedelta(hours=3),
+            status=RunStatus.FAILED,
+            message="Microsoft 365 is unavailable; it is retried automatically",
+        ),
+    }
+    session.add_all(runs.values())
+    session.flush()
+    session.add(
+        SyncLogEntry(
+            run_id=runs["push of adele's event"].id,
+            crm_event_id=event_id,
+            kind=LogKind.ACTION,
+            direction=Direction.CRM_TO_MICROSOFT_365,
+            code="created_in_microsoft365",
+            message="Created 'Insurance review' in Outlook.",
+        )
+    )
+    session.commit()
+    ids = {name: run.id for name, run in runs.items()}
+    window = {"until": "2026-01-01T00:00:00Z"}
+
+    def listed(**params: Any) -> list[int]:
+        response = dana.get("/sync/runs", params={**window, **params})
+        assert response.status_code == 200, response.text
+        return [run["id"] for run in response.json()["items"]]
+
+    assert listed() == [ids[name] for name in reversed(list(runs))]
+    assert listed(user_id=adele.user_id) == [
+        ids["failed adele pull"],
+        ids["push of adele's event"],
+        ids["adele pull"],
+    ]
+    assert listed(kind="push") == [ids["push of adele's event"]]
+    assert listed(status="failed") == [ids["failed adele pull"]]
+    assert listed(since="2025-03-01T10:30:00+01:00") == [
+        ids["failed adele pull"],
+        ids["push of adele's event"],
+        ids["megan pull"],
+    ]
+    [failed] = dana.get("/sync/runs", params={**window, "status": "failed"}).json()["items"]
+    assert failed["mailbox"] == ADELE
+    assert failed["message"] == "Microsoft 365 is unavailable; it is retried automatically"
+    assert failed["finished_at"] is None
+    page = dana.get("/sync/runs", params={**window, "limit": 3}).json()
+    assert len(page["items"]) == 3
+    assert page["next"] is not None
+    assert_error(dana.get("/sync/runs", params={"since": "2025-03-01"}), 422, "invalid_value")
+    assert_error(dana.get("/sync/runs", params={"kind": "sideways"}), 422, "invalid_value", "kind")
+    assert_error(dana.get("/sync/runs", params={"user_id": 999_999}), 404, "not_found", "user_id")
+    assert_error(adele.get("/sync/runs"), 403, "admin_only")

@@ -1,4 +1,5 @@
-"""What the status page, the API and `calsync status` show: each mailbox's state and the sync log.
+"""What the status page, the API and `calsync status` show: each mailbox's state, the sync log and
+the runs.
 
 Read-only queries over the engine's tables (cursors, outbox, runs, log) and the CRM's users; they
 are shared so the API and the CLI never disagree about what "needs attention" means.
@@ -18,8 +19,11 @@ from calsync.sync.storage.models import (
     DeltaCursor,
     LogKind,
     OutboxEntry,
+    RunKind,
+    RunStatus,
     SyncLinkRecord,
     SyncLogEntry,
+    SyncRun,
 )
 
 NEVER_RUN = "never_run"
@@ -120,4 +124,41 @@ def sync_log_query(log_filter: LogFilter) -> Select[SyncLogEntry]:
         query = query.where(SyncLogEntry.at < log_filter.until)
     if log_filter.kind is not None:
         query = query.where(SyncLogEntry.kind == log_filter.kind)
+    return query
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Which sync runs to show; every part optional."""
+
+    user: User | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    kind: RunKind | None = None
+    status: RunStatus | None = None
+
+
+def sync_runs_query(run_filter: RunFilter) -> Select[SyncRun]:
+    """The runs matching `run_filter`, newest first.
+
+    A user's runs are the pulls of their mailbox and the pushes that wrote a log line about one of
+    their events (a push drains the whole outbox, so it names no mailbox).
+    """
+    query = select(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
+    if run_filter.user is not None:
+        lines = sync_log_query(LogFilter(user=run_filter.user)).order_by(None)
+        about_user = lines.with_only_columns(SyncLogEntry.run_id).where(
+            SyncLogEntry.run_id.is_not(None)
+        )
+        query = query.where(
+            or_(SyncRun.mailbox == run_filter.user.email_normalized, SyncRun.id.in_(about_user))
+        )
+    if run_filter.since is not None:
+        query = query.where(SyncRun.started_at >= run_filter.since)
+    if run_filter.until is not None:
+        query = query.where(SyncRun.started_at < run_filter.until)
+    if run_filter.kind is not None:
+        query = query.where(SyncRun.kind == run_filter.kind)
+    if run_filter.status is not None:
+        query = query.where(SyncRun.status == run_filter.status)
     return query

@@ -8,7 +8,7 @@ before saving anything; its secrets are sealed at rest and never returned.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, NoReturn
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -27,8 +27,14 @@ from calsync.runtime.errors import SyncServiceError, SyncServiceNotRunningError
 from calsync.runtime.held_deletions import all_held_deletions, require_held
 from calsync.runtime.host import RuntimeHost
 from calsync.runtime.secrets import SecretBox
-from calsync.runtime.status import LogFilter, mailbox_states, sync_log_query
-from calsync.sync.storage.models import LogKind
+from calsync.runtime.status import (
+    LogFilter,
+    RunFilter,
+    mailbox_states,
+    sync_log_query,
+    sync_runs_query,
+)
+from calsync.sync.storage.models import LogKind, RunKind, RunStatus
 from calsync.web.api.schemas.errors import error_responses
 from calsync.web.api.schemas.held_deletions import HeldDecisionOut, HeldDeletionsOut
 from calsync.web.api.schemas.sync import (
@@ -39,6 +45,7 @@ from calsync.web.api.schemas.sync import (
     SyncLogLineOut,
     SyncNowIn,
     SyncNowOut,
+    SyncRunOut,
     SyncStatusOut,
 )
 from calsync.web.auth import AdminUser
@@ -204,11 +211,7 @@ def sync_log(
     kind: Annotated[LogKind | None, Query(description="Only this kind of line.")] = None,
 ) -> Page[SyncLogLineOut]:
     """The sync log, newest first: writes in each direction, conflicts, notices and errors."""
-    for name, moment in (("since", since), ("until", until)):
-        if moment is not None and moment.tzinfo is None:
-            raise ApiError(
-                422, "invalid_value", f"{name}: give a time zone (e.g. 2026-11-26T09:00:00Z)", name
-            )
+    since, until = _in_utc("since", since), _in_utc("until", until)
     user: User | None = get_user(session, user_id) if user_id is not None else None
     query = sync_log_query(LogFilter(user=user, since=since, until=until, kind=kind))
     lines = session.scalars(query.offset(page.offset).limit(page.fetch_count)).all()
@@ -230,6 +233,60 @@ def sync_log(
                 message=line.message,
             )
             for line in lines
+        ],
+    )
+
+
+def _in_utc(name: str, moment: datetime | None) -> datetime | None:
+    """A `since`/`until` bound in UTC, as the database stores instants (SQLite would otherwise
+    compare the wall time and drop the offset); a bound without a zone is refused by name."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise ApiError(
+            422, "invalid_value", f"{name}: give a time zone (e.g. 2026-11-26T09:00:00Z)", name
+        )
+    return moment.astimezone(UTC)
+
+
+@router.get("/runs", response_model=Page[SyncRunOut], responses=error_responses(404))
+def sync_runs(
+    request: Request,
+    session: DbSession,
+    organization: EnabledOrganization,
+    page: Annotated[PageRequest, Depends(page_request)],
+    user_id: Annotated[
+        int | None, Query(ge=1, le=2_147_483_647, description="Only this user's runs.")
+    ] = None,
+    since: Annotated[datetime | None, Query(description="Runs started at or after this.")] = None,
+    until: Annotated[datetime | None, Query(description="Runs started before this.")] = None,
+    kind: Annotated[RunKind | None, Query(description="`push` or `pull`.")] = None,
+    status: Annotated[RunStatus | None, Query(description="Only runs that ended so.")] = None,
+) -> Page[SyncRunOut]:
+    """Every push and pull, newest first: when, how it ended and how much it wrote each way."""
+    since, until = _in_utc("since", since), _in_utc("until", until)
+    user: User | None = get_user(session, user_id) if user_id is not None else None
+    query = sync_runs_query(
+        RunFilter(user=user, since=since, until=until, kind=kind, status=status)
+    )
+    runs = session.scalars(query.offset(page.offset).limit(page.fetch_count)).all()
+    return build_page(
+        request,
+        page,
+        [
+            SyncRunOut(
+                id=run.id,
+                kind=run.kind.value,
+                mailbox=run.mailbox,
+                started_at=run.started_at,
+                finished_at=run.finished_at,
+                status=run.status.value,
+                full_resync=run.full_resync,
+                crm_writes=run.crm_writes,
+                graph_writes=run.graph_writes,
+                message=run.message,
+            )
+            for run in runs
         ],
     )
 

@@ -110,3 +110,16 @@ class SyncLogLineOut(BaseModel):
     severity: str
     field: str | None
     message: str
+
+
+class SyncRunOut(BaseModel):
+    id: int
+    kind: str = Field(description="`push` (the outbox, every mailbox) or `pull` (one mailbox).")
+    mailbox: str | None = Field(description="The pulled mailbox; null for pushes.")
+    started_at: datetime
+    finished_at: datetime | None = Field(description="Null while running (or if it crashed).")
+    status: str = Field(description="`running`, `succeeded`, `held` or `failed`.")
+    full_resync: bool = Field(description="A full listing of the mailbox instead of a delta.")
+    crm_writes: int = Field(description="Changes written to the CRM.")
+    graph_writes: int = Field(description="Changes written to Microsoft 365.")
+    message: str | None = Field(description="Why it failed, in words.")
