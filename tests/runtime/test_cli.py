@@ -80,6 +80,7 @@ def test_an_administrator_enables_runs_inspects_and_disables_the_sync(
     code, output = calsync(environment, "status")
     assert code == 0, output
     assert "enabled" in output
+    assert "the sync log is kept 90 days" in output
     assert ADELE in output
     assert "ok" in output
 

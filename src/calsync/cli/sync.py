@@ -307,7 +307,8 @@ def print_status(session: Session) -> None:
     console.print(
         f"Sync [bold green]enabled[/bold green] for tenant {organization.tenant_id}: every "
         f"{organization.run_frequency_minutes} minutes, window {organization.window_past_days} "
-        f"days back and {organization.window_future_days} days ahead."
+        f"days back and {organization.window_future_days} days ahead; the sync log is kept "
+        f"{organization.sync_log_retention_days} days."
     )
     table = Table(title="Mailboxes")
     for column in ("User", "Mailbox", "Synced", "State", "Last run", "Waiting", "Failed", "Why"):
