@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calsync.graph.models import PatternedRecurrence, RecurrencePattern, RecurrenceRange
+from calsync.graph.models import Location, PatternedRecurrence, RecurrencePattern, RecurrenceRange
 from tests.fixtures.emulator import ADELE
 from tests.sync.runners.world import World, soon
 
@@ -86,3 +86,36 @@ async def test_crm_edits_of_a_series_and_of_one_occurrence_both_reach_outlook(
     )
     assert [e.subject for e in crm] == [s for s, _ in subjects]
     assert not world.log("conflict_microsoft365_won")
+
+
+async def test_an_occurrence_edit_survives_a_series_edit_merged_during_a_pull(world: World) -> None:
+    """Outlook changed the series meanwhile, so the CRM's series edit reaches the master in the
+    pull (merged with the Outlook change), not in the push: the occurrence edit must survive that
+    path too."""
+    master_id = await _daily_series(world, "Budget sprint", 3)
+    await world.sync.run_once()
+    events = world.crm_events(ADELE)
+    [series] = [e for e in events if e.m365_recurrence_summary]
+    second = sorted((e for e in events if e.series_event_id), key=lambda e: e.start_at)[1]
+
+    world.crm_update(series.id, subject="Budget sprint (moved to Q3)")
+    world.crm_update(second.id, subject="Budget sprint with the auditors")
+    await world.outlook_update(ADELE, master_id, location=Location(display_name="Boardroom"))
+    await world.sync.run_once()
+    await world.sync.run_once()
+
+    instances = sorted(
+        [e async for e in world.outlook.instances(ADELE, master_id, soon(0), soon(30))],
+        key=lambda e: e.times().start,
+    )
+    assert [(e.subject, e.type) for e in instances] == [
+        ("Budget sprint (moved to Q3)", "occurrence"),
+        ("Budget sprint with the auditors", "exception"),
+        ("Budget sprint (moved to Q3)", "occurrence"),
+    ]
+    assert {e.location.display_name for e in instances if e.location} == {"Boardroom"}
+    crm = sorted(
+        (e for e in world.crm_events(ADELE) if e.series_event_id), key=lambda e: e.start_at
+    )
+    assert [e.subject for e in crm] == [e.subject for e in instances]
+    assert {e.location for e in crm} == {"Boardroom"}

@@ -75,6 +75,7 @@ from calsync.sync.runners.crm_writes import (
 )
 from calsync.sync.runners.cursors import configured_window, cursor_for, finish_run, start_run
 from calsync.sync.runners.pull_state import Basis, RoundLookups, current_bases
+from calsync.sync.runners.series_edits import rebase_occurrences_on_series_push
 from calsync.sync.runners.sync_log import RunLog
 from calsync.sync.state import GraphDeleted, GraphEvent, Origin
 from calsync.sync.storage.models import (
@@ -641,6 +642,9 @@ class PullRunner:
             if isinstance(result.link, SaveLink):
                 save = result.link
             change_key = item.response.change_key
+            for action in item.plan.actions:
+                if isinstance(action, UpdateInGraph):
+                    rebase_occurrences_on_series_push(session, action)
         raw = writer.raw_events.get(item.graph_id)
         if change_key is None and raw is not None:
             change_key = raw.change_key
