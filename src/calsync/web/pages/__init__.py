@@ -25,6 +25,7 @@ from calsync.web.pages import (
     custom_fields,
     events,
     people,
+    people_search,
     signin,
     sync_connection,
     sync_log,
@@ -48,6 +49,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 pages_router = APIRouter(include_in_schema=False)
 pages_router.include_router(signin.router)
 pages_router.include_router(calendar.router)
+pages_router.include_router(people_search.router)
 pages_router.include_router(people.router)
 pages_router.include_router(contact_point_emails.router)
 pages_router.include_router(custom_fields.router)
