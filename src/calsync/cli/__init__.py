@@ -18,6 +18,7 @@ from calsync.cli.sync import app as sync_app
 from calsync.cli.sync import status as sync_status
 from calsync.cli.tokens import app as tokens_app
 from calsync.cli.users import create as create_user
+from calsync.cli.worker import worker
 from calsync.cli.workflows import app as workflows_app
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ app.command()(demo)
 app.add_typer(workflows_app, name="workflows")
 app.add_typer(sync_app, name="sync")
 app.command("status")(sync_status)
+app.command()(worker)
 
 
 @app.callback()

@@ -7,7 +7,9 @@ app closes its database. The Graph endpoints and the secret key are published to
 (`app.state.graph_endpoints`, `app.state.secret_box`), so enabling through the API tests the
 connection against the same Microsoft 365 the runtime will use. With
 `CALSYNC_PUBLIC_URL` set (or `webhooks` given), the webhook receiver is mounted and the runtime
-keeps a subscription per synced mailbox.
+keeps a subscription per synced mailbox. With `CALSYNC_RUNTIME=jobs` (PostgreSQL) the hosted
+runtime runs nothing itself: it defers jobs for `calsync worker` processes
+(`calsync.runtime.jobs.runtimes.DeferringRuntime`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from fastapi import FastAPI
 
 from calsync.runtime.connection import GraphEndpoints
 from calsync.runtime.host import RuntimeHost
+from calsync.runtime.jobs.frontend import deferring_runtime
+from calsync.runtime.jobs.settings import jobs_mode
 from calsync.runtime.logs import configure_logging
 from calsync.runtime.receiver import router as webhook_receiver
 from calsync.runtime.secrets import SecretBox
@@ -46,16 +50,29 @@ def install_sync_runtime(
     if webhooks is not None:
         app.include_router(webhook_receiver)
     app_lifespan = app.router.lifespan_context
+    # CALSYNC_RUNTIME=jobs: `calsync worker` processes run the sync; this one only defers jobs.
+    deferring = jobs_mode()
 
     @asynccontextmanager
     async def lifespan(running: FastAPI) -> AsyncIterator[None]:
         async with app_lifespan(running):
-            runtime = SyncRuntime(
-                running.state.session_factory,
-                endpoints=running.state.graph_endpoints,
-                box=running.state.secret_box,
-                webhooks=webhooks,
-                **runtime_options,
+            runtime = (
+                deferring_runtime(
+                    running.state.session_factory,
+                    running.state.settings.database_url,
+                    endpoints=running.state.graph_endpoints,
+                    box=running.state.secret_box,
+                    webhooks=webhooks,
+                    **runtime_options,
+                )
+                if deferring
+                else SyncRuntime(
+                    running.state.session_factory,
+                    endpoints=running.state.graph_endpoints,
+                    box=running.state.secret_box,
+                    webhooks=webhooks,
+                    **runtime_options,
+                )
             )
             host = RuntimeHost(runtime)
             await asyncio.to_thread(host.start)

@@ -168,6 +168,11 @@ class SubscriptionKeeper:
             await graph.delete_subscription(subscription_id)
         self.forget(subscription_id)
 
+    async def adopt(self, graph: GraphClient) -> None:
+        """Learn the subscriptions Graph has for our notification URL (made by another process,
+        or before a restart); `calsync serve` in jobs mode maps notifications with it."""
+        await self._adopt(graph)
+
     async def _adopt(self, graph: GraphClient) -> None:
         """Take over this app's subscriptions for our notification URL (made before a restart)."""
         response = await graph.transport.send("GET", "/subscriptions", mailbox=None)
