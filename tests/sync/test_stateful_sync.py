@@ -158,13 +158,33 @@ class Series:
     cancelled: set[datetime] = field(default_factory=set)
     uncertain_slots: set[datetime] = field(default_factory=set)
     """Occurrences an Outlook action of the harness touched and failed on a fault."""
+    crm_deleted_slots: set[datetime] = field(default_factory=set)
+    """Occurrences deleted in the CRM: gone from both sides, unless edited in Outlook meanwhile
+    (SPEC §2: then they come back)."""
+    outlook_edited_slots: set[datetime] = field(default_factory=set)
+    outlook_edited: bool = False
+    """The series itself was edited in Outlook (which edits its plain occurrences too)."""
     deleted: bool = False
+    crm_deleted: bool = False
     uncertain: bool = False
     """A series-wide Outlook action failed on a fault: only agreement is checked."""
 
     @property
     def summary(self) -> str:
         return self.shape.summary(self.first)
+
+    @property
+    def unsure_slots(self) -> set[datetime]:
+        """Occurrences that may or may not exist at the end, by the rules: a fault hid what an
+        Outlook action did, or a CRM deletion met an Outlook edit (which may bring it back)."""
+        unsure = set(self.uncertain_slots)
+        if self.outlook_edited or self.crm_deleted:
+            unsure.update(self.crm_deleted_slots)
+        else:
+            unsure.update(self.crm_deleted_slots & self.outlook_edited_slots)
+        if self.crm_deleted:
+            unsure.update(self.slots)
+        return unsure
 
     def allowed_occurrence_subjects(self, slot: datetime) -> set[str]:
         """An occurrence's own subject edit sticks (a later series edit no longer reaches it);
@@ -478,6 +498,7 @@ class SyncMachine(RuleBasedStateMachine):
         else:
             start = slot + timedelta(hours=hours)
             fields.update(start=start, end=start + timedelta(hours=1), time_zone="America/New_York")
+        series.outlook_edited_slots.add(slot)
         try:
             self._run(self.world.outlook_update(mailbox, event.id, **fields))
         except GraphError:
@@ -527,6 +548,7 @@ class SyncMachine(RuleBasedStateMachine):
             return
         self.env.steps += 1
         key, series, master = chosen
+        series.outlook_edited = True
         fields: dict[str, Any] = {}
         if change == "subject":
             fields["subject"] = f"{key} out{self._key()}"
@@ -610,6 +632,24 @@ class SyncMachine(RuleBasedStateMachine):
         except CrmError:
             return
         series.subjects.append(("crm", subject))
+
+    @rule(pick=PICK, masters=st.booleans())
+    def crm_delete_series_part(self, pick: int, masters: bool) -> None:
+        """Deleting a synced series, or one occurrence of it, in the CRM (SPEC §2)."""
+        chosen = self._crm_series_event(pick, masters=masters)
+        if chosen is None:
+            return
+        self.env.steps += 1
+        series, event = chosen
+        try:
+            self.world.crm_delete(event.id)
+        except CrmError:
+            return
+        if masters:
+            series.crm_deleted = True
+        else:
+            assert event.original_start is not None
+            series.crm_deleted_slots.add(event.original_start)
 
     @rule(
         pick=PICK,
@@ -797,6 +837,9 @@ class SyncMachine(RuleBasedStateMachine):
         master = self._master(mailbox, series.master_id)
         if series.deleted and not series.uncertain:
             assert master is None, f"series {key} was deleted in Outlook but is still there"
+        touched = series.outlook_edited or series.outlook_edited_slots or series.uncertain
+        if series.crm_deleted and not touched:
+            assert master is None, f"series {key} was deleted in the CRM but is still in Outlook"
         if master is None:
             left = [e.subject for e in crm]
             assert not left, f"series {key} is gone from Outlook but the CRM still has {left}"
@@ -823,8 +866,8 @@ class SyncMachine(RuleBasedStateMachine):
             f"series {key}: CRM occurrences {sorted(map(str, counts))}, Outlook "
             f"{sorted(map(str, instances))}"
         )
-        unsure = series.uncertain_slots
-        expected = set(series.slots) - series.cancelled - unsure
+        unsure = series.unsure_slots
+        expected = set(series.slots) - series.cancelled - series.crm_deleted_slots - unsure
         assert set(counts) - unsure == expected, (
             f"series {key}: occurrences {sorted(map(str, counts))}; the rule and the "
             f"cancellations give {sorted(map(str, expected))}"
