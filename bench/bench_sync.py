@@ -11,7 +11,9 @@ sync process measures:
 1. **bare delta read**: httpx + ``json.loads`` over every mailbox's full calendarView delta round
    (same window and page size as the engine), in events/s;
 2. **initial import**: ``SyncEngine.run_once()`` on an empty CRM (push, pull every synced mailbox,
-   push), in events/s, and its ratio to the bare read (goal >= 0.5);
+   push), in events/s, and its ratio to the bare read (goal >= 0.5). With ``--pull-concurrency N``
+   the mailboxes are pulled N at a time instead, as the runtime's scheduler does with its
+   ``engine_concurrency`` (then the same push, deferred re-pulls and push as ``run_once``);
 3. **echoes after the import**: Graph writes made by that run and outbox entries left (goal 0);
 4. **steady state**: ``run_once()`` again with nothing changed; Graph requests per mailbox, from
    the emulator's request counts (goal exactly 1);
@@ -28,6 +30,7 @@ Figures are printed, never asserted; ``--json PATH`` also writes them as JSON.
 
     .venv/bin/python bench/bench_sync.py --scale quick          # under a minute
     .venv/bin/python bench/bench_sync.py --scale 40x500         # 20,000 events
+    .venv/bin/python bench/bench_sync.py --scale 40x500 --pull-concurrency 4
     .venv/bin/python bench/bench_sync.py                        # 100,000 events (issue 5's size)
 """
 
@@ -257,6 +260,7 @@ class SyncFigures:
 
     events: int
     mailboxes: int
+    pull_concurrency: int = 1
     bare_items: int = 0
     bare_seconds: float = 0.0
     import_items: int = 0
@@ -402,8 +406,37 @@ def count_rows(sessions: Any, model: Any) -> int:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
+async def import_everything(engine: Any, concurrency: int) -> Any:
+    """The initial import: ``run_once()``, or with `concurrency` > 1 the same steps with the
+    mailboxes pulled that many at a time (the runtime scheduler's ``engine_concurrency``)."""
+    from calsync.graph.errors import GraphError
+    from calsync.sync.engine import RunReport
+
+    if concurrency <= 1:
+        return await engine.run_once()
+    report = RunReport()
+    report.pushes.append(await engine.push_pending())
+    turns = asyncio.Semaphore(concurrency)
+
+    async def pull(mailbox: str) -> Any:
+        async with turns:
+            try:
+                pulled = await engine.pull_mailbox(mailbox)
+            except GraphError as error:
+                report.failed_mailboxes[mailbox] = str(error)
+                return None
+            report.pulls.append(pulled)
+            return pulled
+
+    pulled = await asyncio.gather(*(pull(mailbox) for mailbox in engine.synced_mailboxes()))
+    for waiting in [p.mailbox for p in pulled if p is not None and p.deferred]:
+        await pull(waiting)
+    report.pushes.append(await engine.push_pending())
+    return report
+
+
 async def run_sync(
-    info: dict[str, Any], scale: Scale, edits: int, import_only: bool
+    info: dict[str, Any], scale: Scale, edits: int, import_only: bool, concurrency: int = 1
 ) -> SyncFigures:
     """Steps 1–7 of the module docstring, in this process."""
     import httpx
@@ -416,7 +449,9 @@ async def run_sync(
     from calsync.sync.engine import SyncEngine
     from calsync.sync.storage.models import OutboxEntry
 
-    figures = SyncFigures(events=scale.events, mailboxes=scale.mailboxes)
+    figures = SyncFigures(
+        events=scale.events, mailboxes=scale.mailboxes, pull_concurrency=concurrency
+    )
     mailboxes = mailbox_addresses(scale.mailboxes)
     with tempfile.TemporaryDirectory(prefix="calsync-bench-crm-") as work:
         sessions = prepare_crm(f"sqlite:///{work}/crm.sqlite3", mailboxes)
@@ -452,7 +487,7 @@ async def run_sync(
         async with http, GraphClient(settings, http=http) as graph:
             engine = SyncEngine(sessions, graph)
             started = time.perf_counter()
-            imported = await engine.run_once()
+            imported = await import_everything(engine, concurrency)
             figures.import_seconds = time.perf_counter() - started
             figures.peak_rss_mib = _peak_rss_mib()
             figures.import_items = sum(pull.items_read for pull in imported.pulls)
@@ -501,13 +536,16 @@ async def run_sync(
     return figures
 
 
-def measure(scale: Scale, edits: int, import_only: bool, work: Path) -> tuple[SyncFigures, float]:
+def measure(
+    scale: Scale, edits: int, import_only: bool, work: Path, concurrency: int = 1
+) -> tuple[SyncFigures, float]:
     """Start the emulator loaded with `scale`, run the sync process against it; returns the
     figures and the emulator's load time."""
     with EmulatorProcess(scale, work) as emulator:
         output = subprocess.run(
             [sys.executable, __file__, "--run-sync", "--scale", str(scale)]
             + ["--edits", str(edits), "--ready-file", str(emulator.ready_file)]
+            + ["--pull-concurrency", str(concurrency)]
             + (["--import-only"] if import_only else []),
             check=True,
             stdout=subprocess.PIPE,
@@ -539,7 +577,7 @@ def report(main: SyncFigures, load_seconds: float, second: SyncFigures | None) -
         f"  emulator load (separate process)    {load_seconds:9.1f} s",
         f"  bare delta read                     {bare_rate:9,.0f} events/s "
         f"({main.bare_items:,} items, {main.bare_seconds:.1f} s)",
-        f"  initial import (run_once)           {import_rate:9,.0f} events/s "
+        f"  {_import_label(main.pull_concurrency):36s}{import_rate:9,.0f} events/s "
         f"({main.import_items:,} items, {main.import_seconds:.1f} s, "
         f"{main.crm_events_after_import:,} CRM events, "
         f"{main.import_failed_mailboxes} failed mailboxes)",
@@ -575,6 +613,12 @@ def report(main: SyncFigures, load_seconds: float, second: SyncFigures | None) -
     return lines
 
 
+def _import_label(concurrency: int) -> str:
+    if concurrency <= 1:
+        return "initial import (run_once)"
+    return f"initial import ({concurrency} pulls at a time)"
+
+
 # ----- command line ------------------------------------------------------------------------------
 
 
@@ -601,6 +645,12 @@ def main() -> None:
         help="size of the second, import-only run for peak memory (default: half of each)",
     )
     parser.add_argument("--no-memory-run", action="store_true", help="skip the second run")
+    parser.add_argument(
+        "--pull-concurrency",
+        type=int,
+        default=1,
+        help="pull this many mailboxes at a time in the import (default 1: run_once)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--serve-emulator", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--run-sync", action="store_true", help=argparse.SUPPRESS)
@@ -611,21 +661,23 @@ def main() -> None:
     edits = scale.events // 10 if args.edits is None else args.edits
     if edits < 0:
         parser.error("argument --edits: must be 0 or more")
+    if not 1 <= args.pull_concurrency <= 64:
+        parser.error("argument --pull-concurrency: must be 1 … 64")
     if args.serve_emulator:
         serve_emulator(scale, args.ready_file)
         return
     if args.run_sync:
         info = json.loads(args.ready_file.read_text())
-        figures = asyncio.run(run_sync(info, scale, edits, args.import_only))
+        figures = asyncio.run(run_sync(info, scale, edits, args.import_only, args.pull_concurrency))
         print(json.dumps(asdict(figures)))
         return
 
     with tempfile.TemporaryDirectory(prefix="calsync-bench-sync-") as work:
-        main_figures, load_seconds = measure(scale, edits, False, Path(work))
+        main_figures, load_seconds = measure(scale, edits, False, Path(work), args.pull_concurrency)
         second = None
         if not args.no_memory_run:
             second_scale = args.memory_scale or default_memory_scale(scale)
-            second, _ = measure(second_scale, 0, True, Path(work))
+            second, _ = measure(second_scale, 0, True, Path(work), args.pull_concurrency)
     for line in report(main_figures, load_seconds, second):
         print(line)
     if args.json is not None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from calsync.crm.errors import CrmError, InvalidInputError
@@ -71,6 +71,16 @@ class _Checked:
     join_url: str | None
 
 
+def table_of(model: type[Any]) -> Table:
+    """The table of a mapped class, for Core inserts: a list of row dicts goes out as one
+    executemany, without the ORM's per-row bookkeeping (these rows never become session objects).
+    """
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
+
+
 def chunks(values: Sequence[Any], size: int = IN_LIST_CHUNK) -> list[Sequence[Any]]:
     """`values` cut into IN lists every database accepts."""
     return [values[start : start + size] for start in range(0, len(values), size)]
@@ -87,7 +97,9 @@ def import_events(
     `matches`: the attendees' addresses already matched in this transaction (`match_emails`), so
     checking does not query per event; addresses missing from it are matched as usual.
     """
-    _load_referenced_records(session, items)
+    # Held until the checks are done: the session's identity map keeps rows only while they are
+    # referenced, and each check looks them up there.
+    referenced = _load_referenced_records(session, items)
     outcomes: list[ImportOutcome] = [ImportOutcome() for _ in items]
     valid: list[_Checked] = []
     for index, item in enumerate(items):
@@ -95,28 +107,41 @@ def import_events(
             valid.append(_check(session, index, item, matches))
         except CrmError as error:
             outcomes[index] = ImportOutcome(error=error)
+    del referenced
     if not valid:
         return outcomes
-    rows = [_event_row(entry) for entry in valid]
-    ids = list(
-        session.scalars(
-            insert(Event).returning(Event.id, sort_by_parameter_order=True),
-            rows,
-        )
-    )
+    ids = _insert_events(session, [_event_row(entry) for entry in valid])
     attendee_rows = [
         _attendee_row(event_id, position, planned)
         for event_id, entry in zip(ids, valid, strict=True)
         for position, planned in enumerate(entry.checked.attendees)
     ]
     if attendee_rows:
-        session.execute(insert(EventAttendee), attendee_rows)
+        session.execute(insert(table_of(EventAttendee)), attendee_rows)
     for event_id, entry in zip(ids, valid, strict=True):
         outcomes[entry.index] = ImportOutcome(event_id=event_id)
     return outcomes
 
 
-def _load_referenced_records(session: Session, items: Sequence[ImportedEvent]) -> None:
+def _insert_events(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the rows; returns their new ids in the order of `rows`.
+
+    PostgreSQL numbers the rows of one multi-row INSERT … RETURNING in order when asked to
+    (`sort_by_parameter_order`). SQLite cannot, so SQLAlchemy would fall back to one INSERT per
+    row; there one executemany is used instead, and the ids read back: the transaction holds
+    SQLite's only write lock from its first write, and SQLite gives each new row the next id
+    above the largest (docs "Rowid Tables", "AUTOINCREMENT"), so our rows hold the highest ids, in
+    the order inserted.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        statement = insert(Event).returning(Event.id, sort_by_parameter_order=True)
+        return list(session.scalars(statement, rows))
+    session.execute(insert(table_of(Event)), rows)
+    newest = session.scalars(select(Event.id).order_by(Event.id.desc()).limit(len(rows)))
+    return sorted(newest)
+
+
+def _load_referenced_records(session: Session, items: Sequence[ImportedEvent]) -> list[object]:
     """Load the owners, attendee records and series events the checks read, a few queries in all,
     so each event's check finds them in the session instead of querying one by one."""
     wanted: dict[type[Any], set[int]] = {
@@ -137,9 +162,11 @@ def _load_referenced_records(session: Session, items: Sequence[ImportedEvent]) -
                 wanted[Individual].add(attendee.individual_id)
             if attendee.contact_id is not None:
                 wanted[Contact].add(attendee.contact_id)
+    loaded: list[object] = []
     for model, ids in wanted.items():
         for part in chunks(sorted(ids)):
-            session.scalars(select(model).where(model.id.in_(part))).all()
+            loaded.extend(session.scalars(select(model).where(model.id.in_(part))))
+    return loaded
 
 
 def _check(

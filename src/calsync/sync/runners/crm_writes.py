@@ -21,7 +21,7 @@ from calsync.crm.errors import CrmError
 from calsync.crm.matching import Match, match_emails
 from calsync.crm.models import Event, User
 from calsync.crm.models import ShowAs as CrmShowAs
-from calsync.crm.services.event_import import ImportedEvent, chunks, import_events
+from calsync.crm.services.event_import import ImportedEvent, chunks, import_events, table_of
 from calsync.crm.services.event_input import AttendeeInput, EventInput, event_input_of
 from calsync.crm.services.event_sync_state import (
     mark_sync_error,
@@ -449,7 +449,7 @@ def insert_new_links(session: Session, links: Sequence[NewLink]) -> None:
             }
         )
     if rows:
-        session.execute(insert(SyncLinkRecord), rows)
+        session.execute(insert(table_of(SyncLinkRecord)), rows)
 
 
 def save_link(

@@ -23,6 +23,7 @@ of being skipped.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -292,8 +293,11 @@ class PullRunner:
             master = links[gid].series_master_graph_id if gid in links else None
             if master and master in links and master not in to_confirm:
                 to_confirm.append(master)
-        for gid in to_confirm:
-            confirmed_state = await self._confirm_removal(mailbox, gid, raw, log)
+        # The client keeps to the mailbox's concurrent-request limit; the answers come in order.
+        checked = await asyncio.gather(
+            *(self._confirm_removal(mailbox, gid, raw, log) for gid in to_confirm)
+        )
+        for gid, confirmed_state in zip(to_confirm, checked, strict=True):
             if confirmed_state is not None:
                 changed[gid] = confirmed_state
         masters = await self._series_masters(mailbox, changed, raw, log)
@@ -365,22 +369,29 @@ class PullRunner:
             master_id = event.series_master_id if isinstance(event, GraphEvent) else None
             if master_id and master_id not in wanted and master_id not in changed:
                 wanted.append(master_id)
-        masters: list[GraphEvent | GraphDeleted] = []
-        for master_id in wanted:
-            try:
-                master = await self._graph.get_series_master(mailbox, master_id)
-                masters.append(graph_event_of(master, mailbox))
-                raw[master_id] = master
-            except NotFound:
-                masters.append(GraphDeleted(master_id))
-            except (GraphError, SyncError, ValueError) as error:
-                log.error(
-                    "series_master_unavailable",
-                    f"The series {master_id} in {mailbox} could not be read ({error}); its "
-                    "occurrences are retried on the next run.",
-                    graph_id=master_id,
-                )
-        return masters
+        fetched = await asyncio.gather(
+            *(self._series_master(mailbox, master_id, raw, log) for master_id in wanted)
+        )
+        return [master for master in fetched if master is not None]
+
+    async def _series_master(
+        self, mailbox: str, master_id: str, raw: dict[str, GraphModelEvent], log: RunLog
+    ) -> GraphEvent | GraphDeleted | None:
+        try:
+            master = await self._graph.get_series_master(mailbox, master_id)
+            converted = graph_event_of(master, mailbox)
+        except NotFound:
+            return GraphDeleted(master_id)
+        except (GraphError, SyncError, ValueError) as error:
+            log.error(
+                "series_master_unavailable",
+                f"The series {master_id} in {mailbox} could not be read ({error}); its "
+                "occurrences are retried on the next run.",
+                graph_id=master_id,
+            )
+            return None
+        raw[master_id] = master
+        return converted
 
     @staticmethod
     def _plan(

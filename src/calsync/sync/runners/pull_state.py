@@ -90,6 +90,9 @@ class RoundLookups:
         self.twins: Twins = {}
         self.organizers: dict[str, User] = {}
         self.organizer_links: dict[tuple[str, str], SyncLinkRecord] = {}
+        # The attendees' records, held so the session's identity map (which keeps rows only while
+        # they are referenced) still has them when each snapshot is built.
+        self._records: list[object] = []
 
     @classmethod
     def load(
@@ -197,7 +200,7 @@ class RoundLookups:
                     wanted[Contact].add(attendee.contact_id)
         for model, ids in wanted.items():
             for part in chunks(sorted(ids)):
-                self.session.scalars(select(model).where(model.id.in_(part))).all()
+                self._records.extend(self.session.scalars(select(model).where(model.id.in_(part))))
 
     # ----- one event's state ---------------------------------------------------------------------
 
