@@ -13,6 +13,7 @@ from calsync.crm.models import Event, Individual, Origin, User
 from calsync.crm.services.event_input import AttendeeInput, EventInput
 from calsync.crm.services.event_sync_state import (
     mark_sync_error,
+    mark_synced,
     record_invitation_sent,
     set_m365_recurrence_summary,
 )
@@ -20,6 +21,7 @@ from calsync.crm.services.events import create_event
 from calsync.crm.services.organization import SyncSettingsChanges, update_sync_settings
 from calsync.crm.services.people import IndividualInput, create_individual
 from calsync.crm.services.users import create_user
+from calsync.sync.storage.models import LinkOrigin, SyncLinkRecord
 from tests.web.pages.conftest import csrf_token, post_form
 
 JOIN_URL = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0"
@@ -353,3 +355,92 @@ def test_the_new_event_form_is_prefilled_with_the_selected_slot(signed_in: TestC
     assert 'name="start_date" type="date" value="2027-03-17"' in days.text
     assert 'name="end_date" type="date" value="2027-03-19"' in days.text  # the last day
     assert 'name="all_day" type="checkbox" value="on" checked' in days.text
+
+
+def test_the_new_event_page_lists_nobody_and_offers_the_person_search(
+    signed_in: TestClient, ada: Individual
+) -> None:
+    page = signed_in.get("/events/new")
+    assert "Ada Lovelace" not in page.text
+    assert "<option" not in page.text.split('id="field-attendees"')[1]
+    assert 'role="combobox"' in page.text
+    assert 'data-search-url="/people/search"' in page.text
+    # Hidden until the script shows it; without JavaScript people are added by address.
+    assert 'data-person-picker data-search-url="/people/search" hidden>' in page.text
+    assert 'name="add_email" type="email"' in page.text
+    assert "/static/js/person-picker.js" in page.text
+
+
+def test_without_javascript_a_typed_address_of_an_individual_links_them(
+    signed_in: TestClient, ada: Individual, db: Session
+) -> None:
+    response = post_form(
+        signed_in, "/events/new", "/events/new", {**_form(), "add_email": "ADA@lovelace.example"}
+    )
+    assert response.status_code == 303
+    (event,) = _events(db)
+    assert [(a.individual_id, (a.email or "").lower()) for a in event.attendees] == [
+        (ada.id, "ada@lovelace.example")
+    ]
+
+
+def _link(db: Session, event: Event, updated_at: datetime, *, in_flight: bool = False) -> None:
+    db.add(
+        SyncLinkRecord(
+            crm_event_id=event.id,
+            mailbox="grace.hopper@northwind.example",
+            graph_id=f"AAMkAD-{event.id}",
+            crm_version=event.version,
+            origin=LinkOrigin.CRM,
+            base={},
+            pending_snapshot={"subject": "in flight"} if in_flight else None,
+            pending_crm_version=event.version if in_flight else None,
+            created_at=updated_at,
+            updated_at=updated_at,
+        )
+    )
+    mark_synced(db, event.id)
+    update_sync_settings(db, SyncSettingsChanges(sync_enabled=True))
+    db.commit()
+
+
+def test_the_event_page_says_when_it_last_synced_in_the_viewers_zone(
+    staff_user: User, signed_in_admin: TestClient, db: Session
+) -> None:
+    event = _teams_event(db, staff_user, sent=False)
+    _link(db, event, datetime(2027, 7, 1, 9, 30, tzinfo=UTC))
+    # The administrator (New York) sees the staff user's event synced at 05:30 their time.
+    admin_page = signed_in_admin.get(f"/events/{event.id}")
+    assert (
+        '<span class="hint" id="sync-synced-at">Last synced '
+        '<time datetime="2027-07-01T09:30:00+00:00">Thu 1 Jul 2027, 05:30</time>'
+        " (America/New_York)</span>"
+    ) in admin_page.text
+    assert "Synced with Microsoft 365" in admin_page.text
+
+
+def test_staff_see_the_sync_time_in_their_own_zone(
+    signed_in: TestClient, staff_user: User, db: Session
+) -> None:
+    event = _teams_event(db, staff_user, sent=False)
+    _link(db, event, datetime(2027, 7, 1, 9, 30, tzinfo=UTC))
+    page = signed_in.get(f"/events/{event.id}")
+    assert "Last synced <time" in page.text
+    assert "Thu 1 Jul 2027, 10:30</time> (Europe/London)" in page.text
+
+
+def test_no_sync_time_while_a_write_is_in_flight_or_the_sync_is_off(
+    signed_in: TestClient, staff_user: User, db: Session
+) -> None:
+    never_linked = _teams_event(db, staff_user, sent=False)
+    in_flight = _teams_event(db, staff_user, sent=False)
+    _link(db, in_flight, datetime(2027, 7, 1, 9, 30, tzinfo=UTC), in_flight=True)
+    assert 'id="sync-status"' in signed_in.get(f"/events/{in_flight.id}").text
+    assert "Last synced" not in signed_in.get(f"/events/{in_flight.id}").text
+    assert "Last synced" not in signed_in.get(f"/events/{never_linked.id}").text
+    update_sync_settings(db, SyncSettingsChanges(sync_enabled=False))
+    linked = _teams_event(db, staff_user, sent=False)
+    _link(db, linked, datetime(2027, 7, 1, 9, 30, tzinfo=UTC))
+    update_sync_settings(db, SyncSettingsChanges(sync_enabled=False))
+    db.commit()
+    assert "Last synced" not in signed_in.get(f"/events/{linked.id}").text

@@ -17,8 +17,6 @@ from starlette.datastructures import FormData
 
 from calsync.crm.models import Contact, Event, EventAttendee, Individual, ShowAs, User
 from calsync.crm.services.event_input import AttendeeInput, EventInput
-from calsync.crm.services.people import list_contacts, list_individuals
-from calsync.crm.services.users import list_users
 from calsync.web.pages.forms import (
     FieldError,
     checkbox,
@@ -115,7 +113,11 @@ def _attendee_of_token(token: str) -> AttendeeInput:
 def attendees_from_form(
     form: FormData, current: tuple[AttendeeInput, ...]
 ) -> tuple[AttendeeInput, ...]:
-    """The attendees the form keeps and adds; kept ones keep their response and display name."""
+    """The attendees the form keeps and adds; kept ones keep their response and display name.
+
+    The page's person search adds `attendee` tokens; `add_person` (one token) is still read for
+    forms made before it.
+    """
     known = {attendee_token(attendee): attendee for attendee in current}
     chosen: list[AttendeeInput] = []
     seen: set[str] = set()
@@ -207,28 +209,6 @@ def attendee_views(session: Session, attendees: list[EventAttendee]) -> list[Att
                 )
             )
     return views
-
-
-def people_options(session: Session) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The "Add a person" choices: Individuals, Contacts and staff users, each with their email."""
-
-    def label(name: str, email: str | None) -> str:
-        return f"{name} <{email}>" if email else f"{name} (no email)"
-
-    return [
-        (
-            "Individuals",
-            [
-                (f"individual:{p.id}", label(p.display_name, p.email))
-                for p in list_individuals(session)
-            ],
-        ),
-        (
-            "Contacts",
-            [(f"contact:{p.id}", label(p.display_name, p.email)) for p in list_contacts(session)],
-        ),
-        ("Staff users", [(f"user:{u.id}", label(u.name, u.email)) for u in list_users(session)]),
-    ]
 
 
 # Times -----------------------------------------------------------------------------------------

@@ -9,12 +9,13 @@ back as the message next to the field they name, and nothing is written.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calsync.crm.errors import CrmError, NotFoundError, ReadOnlyCopyError
@@ -31,6 +32,7 @@ from calsync.crm.services.events import (
     update_event,
 )
 from calsync.crm.services.organization import get_organization
+from calsync.sync.storage.models import SyncLinkRecord
 from calsync.web.auth import may_use_calendar_of
 from calsync.web.database import DbSession
 from calsync.web.pages.display import local_datetime, long_date
@@ -40,7 +42,6 @@ from calsync.web.pages.event_form import (
     error_for,
     event_form_values,
     event_input_from_form,
-    people_options,
     submitted_values,
     time_zone_names,
 )
@@ -61,20 +62,48 @@ NOT_FOUND_MESSAGE = "This event does not exist (any more), or it is on another u
 
 @dataclass(frozen=True)
 class SyncView:
-    """How the event stands with Microsoft 365, in words."""
+    """How the event stands with Microsoft 365, in words, and when it last synced."""
 
     label: str
     badge_class: str
     message: str | None
+    synced_at: SyncedAt | None = None
 
 
-def sync_view(event: Event) -> SyncView:
+@dataclass(frozen=True)
+class SyncedAt:
+    """When the event last synced: in words in the viewer's zone, and as an ISO instant."""
+
+    text: str
+    iso: str
+    zone: str
+
+
+def last_synced(db: Session, event: Event, zone: str) -> SyncedAt | None:
+    """When a change of the event last went to or came from Microsoft 365: the time its sync link
+    was last written (the engine rewrites it with the merge base after every exchange; a run that
+    finds nothing new for the event leaves it). None without a link, and while a write is in
+    flight (the link then carries the intent recorded before the write, not a finished sync)."""
+    row = db.execute(
+        select(SyncLinkRecord.updated_at, SyncLinkRecord.pending_snapshot).where(
+            SyncLinkRecord.crm_event_id == event.id
+        )
+    ).first()
+    if row is None or row.pending_snapshot is not None:
+        return None
+    instant: datetime = row.updated_at
+    return SyncedAt(
+        text=local_datetime(instant, zone), iso=instant.astimezone(UTC).isoformat(), zone=zone
+    )
+
+
+def sync_view(event: Event, synced_at: SyncedAt | None = None) -> SyncView:
     if event.sync_status is SyncStatus.SYNCED:
-        return SyncView("Synced with Microsoft 365", "badge-linked", None)
+        return SyncView("Synced with Microsoft 365", "badge-linked", None, synced_at)
     if event.sync_status is SyncStatus.PENDING:
-        return SyncView("Waiting to sync", "", None)
+        return SyncView("Waiting to sync", "", None, synced_at)
     if event.sync_status is SyncStatus.ERROR:
-        return SyncView("Sync error", "badge-error", event.sync_message)
+        return SyncView("Sync error", "badge-error", event.sync_message, synced_at)
     return SyncView("Not synced", "badge-unmatched", event.sync_message)
 
 
@@ -115,6 +144,7 @@ def _render_event(
     status_code: int = 200,
 ) -> Response:
     series = _series_of(db, event) if event is not None else None
+    sync_enabled = get_organization(db).sync_enabled
     m365_summary = (event.m365_recurrence_summary if event else None) or (
         series.m365_recurrence_summary if series else None
     )
@@ -139,7 +169,6 @@ def _render_event(
             else None
         ),
         "attendees": attendee_views(db, event.attendees) if event else [],
-        "people_options": people_options(db),
         "time_zone_options": [(name, name) for name in time_zone_names()],
         "show_as_options": [(value.value, label) for value, label in SHOW_AS_LABELS.items()],
         "show_as_label": SHOW_AS_LABELS.get(event.show_as, "") if event else "",
@@ -147,8 +176,12 @@ def _render_event(
         "calendar_date": (
             event.start_at.astimezone(ZoneInfo(user.time_zone)).date().isoformat() if event else ""
         ),
-        "sync_enabled": get_organization(db).sync_enabled,
-        "sync": sync_view(event) if event else None,
+        "sync_enabled": sync_enabled,
+        "sync": (
+            sync_view(event, last_synced(db, event, user.time_zone) if sync_enabled else None)
+            if event
+            else None
+        ),
         "origin_label": (
             "Created in Microsoft 365"
             if event is not None and event.origin is Origin.MICROSOFT365
