@@ -8,7 +8,7 @@
   commit retries at once.
 - **Scheduler.** Each synced mailbox is pulled at the organisation's run frequency, at its own
   offset within the period (`schedule`), never two runs of one mailbox at once (`locks`), and
-  one engine call at a time per process unless `engine_concurrency` allows more. A failed pull
+  at most `engine_concurrency` engine calls at a time per process (4). A failed pull
   waits for the mailbox's next slot; scheduled runs are the safety net for everything else.
 - **Sync log retention.** When the scheduler first runs and then daily, log lines and runs older
   than the organisation's `sync_log_retention_days` are pruned in small batches (`retention`).
@@ -100,7 +100,7 @@ class SyncRuntime:
         tick_seconds: float = 1.0,
         push_poll_seconds: float = 30.0,
         max_push_backoff_seconds: float = 300.0,
-        engine_concurrency: int = 1,
+        engine_concurrency: int = 4,
         graph_overrides: Mapping[str, Any] | None = None,
         webhooks: WebhookSettings | None = None,
         prune_batch_size: int = PRUNE_BATCH_SIZE,
@@ -115,10 +115,9 @@ class SyncRuntime:
         self._tick_seconds = tick_seconds
         self._push_poll_seconds = push_poll_seconds
         self._max_push_backoff_seconds = max_push_backoff_seconds
-        # The engine's runners use blocking database sessions inside async code and keep a pull's
-        # transaction open across Graph calls; two of them interleaved on one event loop would wait
-        # on each other's locks while blocking the loop (a deadlock until SQLite's busy timeout).
-        # So by default one engine call runs at a time per process; more processes scale out.
+        # The runners' database work is blocking but never spans a Graph call (each transaction
+        # runs between two awaits), so engine calls interleaved on one event loop cannot wait on
+        # each other's locks; 4 overlap one mailbox's Graph waits with another's CRM writes.
         self._engine_turns = asyncio.Semaphore(engine_concurrency)
         self.locks = MailboxLocks()
         self._binding: _Binding | None = None
