@@ -381,6 +381,8 @@ def test_held_deletions_refuse_unknown_users_staff_and_a_disabled_sync(
 def test_the_runs_are_listed_newest_first_and_filtered_by_user_time_kind_and_status(
     dana: Caller, adele: Caller, session: Session
 ) -> None:
+    # Last year's runs are kept: once enabled, the service prunes what is older than this.
+    assert dana.patch("/settings", json={"sync_log_retention_days": 3650}).status_code == 200
     enable(dana)
     early = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
     event_id = adele.post(
