@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from calsync.runtime.jobs.names import PULL_TASK
 from calsync.runtime.schedule import FIRST_RUN_SPREAD, next_run_at, offset_fraction
 from calsync.sync.storage.models import DeltaCursor, RunKind, SyncRun
 
@@ -74,11 +75,14 @@ def last_runs(session: Session) -> dict[str, datetime]:
 
 
 def waiting_scheduled_pulls(session: Session) -> set[str]:
-    """Mailboxes whose scheduled pull is already queued (saves a refused defer per mailbox)."""
+    """Mailboxes with a scheduled pull queued, or any pull running (its `sync_runs` row may not
+    be written yet): the tick plans nothing for them."""
     rows = session.execute(
         text(
-            "SELECT queueing_lock FROM procrastinate_jobs "
-            "WHERE status = 'todo' AND queueing_lock LIKE 'pull:%'"
-        )
+            "SELECT args->>'mailbox' FROM procrastinate_jobs "
+            "WHERE task_name = :task AND (status = 'doing' "
+            "OR (status = 'todo' AND queueing_lock LIKE 'pull:%'))"
+        ),
+        {"task": PULL_TASK},
     )
-    return {str(row[0]).removeprefix("pull:") for row in rows}
+    return {str(row[0]) for row in rows}
