@@ -263,8 +263,10 @@ class SyncFigures:
     pull_concurrency: int = 1
     bare_items: int = 0
     bare_seconds: float = 0.0
+    bare_cpu_seconds: float = 0.0
     import_items: int = 0
     import_seconds: float = 0.0
+    import_cpu_seconds: float = 0.0
     crm_events_after_import: int = 0
     import_failed_mailboxes: int = 0
     import_echo_graph_writes: int = 0
@@ -472,9 +474,10 @@ async def run_sync(
             ca_bundle=Path(info["ca_path"]),
         )
         if not import_only:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             figures.bare_items = await bare_delta_read(info, mailboxes, window)
             figures.bare_seconds = time.perf_counter() - started
+            figures.bare_cpu_seconds = time.process_time() - cpu
             progress(f"bare delta read: {figures.bare_items} items")
         figures.baseline_rss_mib = _peak_rss_mib()
         counter = GraphRequestCounter(settings.graph_url)
@@ -486,9 +489,10 @@ async def run_sync(
         )
         async with http, GraphClient(settings, http=http) as graph:
             engine = SyncEngine(sessions, graph)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             imported = await import_everything(engine, concurrency)
             figures.import_seconds = time.perf_counter() - started
+            figures.import_cpu_seconds = time.process_time() - cpu
             figures.peak_rss_mib = _peak_rss_mib()
             figures.import_items = sum(pull.items_read for pull in imported.pulls)
             figures.import_failed_mailboxes = len(imported.failed_mailboxes)
@@ -582,6 +586,9 @@ def report(main: SyncFigures, load_seconds: float, second: SyncFigures | None) -
         f"{main.crm_events_after_import:,} CRM events, "
         f"{main.import_failed_mailboxes} failed mailboxes)",
         f"  import / bare read ratio            {ratio:9.2f}   (goal >= 0.5)",
+        f"  sync process CPU per event          {_per_event_ms(main.import_cpu_seconds, main):9.3f}"
+        f" ms importing, {_per_event_ms(main.bare_cpu_seconds, main):.3f} ms in the bare read "
+        "(what the figures above cost when other processes share the cores)",
         f"  echoed writes after import          {main.import_echo_graph_writes:9d}   "
         f"(Graph writes; {main.import_echo_outbox_entries} outbox entries left; goal 0)",
         f"  steady-state requests per mailbox   {min(steady):9d}   (max {max(steady)}, "
@@ -611,6 +618,10 @@ def report(main: SyncFigures, load_seconds: float, second: SyncFigures | None) -
             f"{second.events:,} events (import only; goal: flat, under 300 MB)"
         )
     return lines
+
+
+def _per_event_ms(seconds: float, figures: SyncFigures) -> float:
+    return 1000 * seconds / figures.events if figures.events else 0.0
 
 
 def _import_label(concurrency: int) -> str:
