@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 
 from calsync.crm.models import Event, User
 from calsync.crm.models.base import utc_now
+from calsync.sync.storage.event_ids import reserve_event_ids
 from calsync.sync.storage.models import OutboxEntry, OutboxKind
 
 ENGINE_WRITES_KEY = "calsync.sync.engine_writes"
@@ -50,6 +51,7 @@ def install_outbox() -> None:
     global _installed
     if _installed:
         return
+    sa_event.listen(Session, "before_flush", reserve_event_ids)
     sa_event.listen(Session, "after_flush", _announce_event_changes)
     _installed = True
 
