@@ -135,6 +135,28 @@ def _snapshot_with(
     return replace(microsoft365, **values)
 
 
+def base_with_write_in_flight(
+    base: EventSnapshot, in_flight: EventSnapshot, microsoft365: EventSnapshot
+) -> EventSnapshot:
+    """The merge base when a write of ours may have reached Microsoft 365 without being recorded.
+
+    A crash between a Graph write and the commit recording it leaves Microsoft 365 with a version
+    the link does not know. Merged against the recorded base, the values we sent would look like
+    Outlook edits and win over anything the CRM changed since. So, field by field: where Microsoft
+    365 holds the value we sent, that value is the base (it was our write: a newer CRM edit of the
+    field wins, and nothing is echoed back); elsewhere the recorded base stays (the write never
+    arrived, or Outlook changed the field after it, and Outlook's change is merged as usual).
+    Content decides, as everywhere in the merge: a change key alone proves nothing.
+    """
+    values = {
+        name: getattr(in_flight, name)
+        for name in SYNCED_FIELDS
+        if getattr(in_flight, name) != getattr(base, name)
+        and getattr(microsoft365, name) == getattr(in_flight, name)
+    }
+    return replace(base, **values) if values else base
+
+
 def changed_fields(before: EventSnapshot, after: EventSnapshot) -> tuple[str, ...]:
     """The synced fields whose content differs between two snapshots, in `SYNCED_FIELDS` order."""
     return _differing_fields(after, before)

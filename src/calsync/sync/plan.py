@@ -54,6 +54,7 @@ from calsync.sync.errors import InconsistentSyncState
 from calsync.sync.fields import MICROSOFT_365_OWNED_FIELDS, ORGANIZER_FIELDS, EventSnapshot
 from calsync.sync.merge import (
     Conflict,
+    base_with_write_in_flight,
     merge_fields,
     resolve_deleted_in_crm,
     resolve_deleted_in_outlook,
@@ -68,6 +69,7 @@ from calsync.sync.state import (
     GraphEventType,
     MeetingContext,
     Origin,
+    PendingWrite,
     SyncLink,
 )
 
@@ -129,13 +131,21 @@ def crm_event_id_from_transaction_id(transaction_id: str | None) -> str | None:
 
 
 def plan_event(state: EventState) -> EventPlan:
-    """Decide the writes for one event from its link and both sides' current state."""
+    """Decide the writes for one event from its link and both sides' current state.
+
+    A link with a write in flight (`SyncLink.pending`) is merged against the base that write would
+    have made wherever Microsoft 365 holds its values (`merge.base_with_write_in_flight`), and its
+    link is always saved, which records the outcome and clears the pending write.
+    """
     _check_consistent(state)
     link, crm, graph = state.link, state.crm, state.graph
     if isinstance(graph, GraphEvent) and graph.is_cancelled:
         graph = GraphDeleted(graph.graph_id)
     if isinstance(crm, CrmEvent) and crm.internal_copy_of is not None:
         return EventPlan()
+    if link is not None and link.pending is not None and isinstance(graph, GraphEvent):
+        base = base_with_write_in_flight(link.base, link.pending.snapshot, graph.snapshot)
+        link = replace(link, base=base)
     if link is None:
         if isinstance(crm, CrmEvent) and isinstance(graph, GraphEvent):
             return _plan_relink(crm, graph)
@@ -162,18 +172,31 @@ def plan_event(state: EventState) -> EventPlan:
 
 
 def plan_push(
-    link: SyncLink | None, crm: CrmEvent | CrmDeleted, *, outbox_entry_id: str | None = None
+    link: SyncLink | None,
+    crm: CrmEvent | CrmDeleted,
+    *,
+    outbox_entry_id: str | None = None,
 ) -> EventPlan:
     """The immediate CRM → Microsoft 365 push of one outbox entry, without reading Graph first.
 
     Microsoft 365 is assumed to be as last synced; every write carries If-Match with the link's
     change key, so if that assumption is wrong Graph answers 412 and the entry waits for the next
-    pull.
+    pull. That assumption cannot be made while an earlier write's outcome is unknown: a link with
+    a pending write must be settled first (`settle_pending_write`, after reading the event). A
+    create that may already have reached Graph (`CrmEvent.pending_create`) is sent again exactly as
+    it was, so whichever attempt took effect, the Graph event began as that snapshot; a CRM edit
+    made since follows as an ordinary update once the link is saved.
     """
     if link is None:
         if isinstance(crm, CrmDeleted):
             return EventPlan()
         return plan_event(EventState(crm=crm, outbox_entry_id=outbox_entry_id))
+    if link.pending is not None:
+        raise InconsistentSyncState(
+            "the link has a write whose outcome is unknown; read the event and settle it "
+            "(settle_pending_write) before pushing",
+            field="pending",
+        )
     as_last_synced = GraphEvent(
         graph_id=link.graph_id,
         mailbox=link.mailbox,
@@ -185,6 +208,42 @@ def plan_push(
         is_organizer=link.is_organizer,
     )
     return plan_event(EventState(link=link, crm=crm, graph=as_last_synced))
+
+
+def settle_pending_write(link: SyncLink, graph: GraphEvent) -> SyncLink | None:
+    """The link once its write in flight is accounted for, from the event as Graph holds it now.
+
+    Returns the link without its pending write, its base and change key describing exactly the
+    version read — either our write took effect (its values are there: they become the base) or it
+    did not (the recorded base is still there) — so the push may go on with If-Match on that
+    version. Returns None when Microsoft 365 holds anything else (Outlook changed the event too):
+    then only a full merge can decide, and the change waits for the pull, which merges against
+    `merge.base_with_write_in_flight`. A link without a pending write is returned as it is.
+    """
+    _check_consistent(EventState(link=link, graph=graph))
+    pending = link.pending
+    if pending is None:
+        return link
+    base = base_with_write_in_flight(link.base, pending.snapshot, graph.snapshot)
+    if base != graph.snapshot:
+        return None
+    crm_version = pending.crm_version if base != link.base else link.crm_version
+    return replace(
+        link, base=base, change_key=graph.change_key, crm_version=crm_version, pending=None
+    )
+
+
+def pending_write_of(plan: EventPlan, crm_version: int) -> PendingWrite | None:
+    """What the push must commit before sending the plan's Graph write: the snapshot Microsoft 365
+    holds if the write takes effect (and, for a create, its transactionId). None when the plan
+    creates or updates nothing in Graph (a deletion needs none: a retried one finds it done)."""
+    for action in plan.actions:
+        if isinstance(action, CreateInGraph):
+            return PendingWrite(action.snapshot, crm_version, action.transaction_id)
+        if isinstance(action, UpdateInGraph):
+            after = plan.link.base if isinstance(plan.link, SaveLink) else action.snapshot
+            return PendingWrite(after, crm_version)
+    return None
 
 
 def plan_graph_write_result(
@@ -295,22 +354,26 @@ def _plan_crm_creation(crm: CrmEvent, outbox_entry_id: str | None) -> EventPlan:
             "creating an event in Microsoft 365 needs its outbox entry id (for the transactionId)",
             field="outbox_entry_id",
         )
+    transaction_id = transaction_id_for(outbox_entry_id, crm.event_id)
     snapshot = replace(crm.snapshot, recurrence=None)
+    crm_version = crm.version
+    pending = crm.pending_create
+    if pending is not None:
+        if pending.transaction_id != transaction_id:
+            raise InconsistentSyncState(
+                f"the pending create of CRM event {crm.event_id} was sent with another "
+                "transactionId than its outbox entry gives",
+                field="pending_create",
+            )
+        snapshot, crm_version = pending.snapshot, pending.crm_version
     return EventPlan(
-        actions=(
-            CreateInGraph(
-                crm.event_id,
-                crm.owner_mailbox,
-                snapshot,
-                transaction_id_for(outbox_entry_id, crm.event_id),
-            ),
-        ),
+        actions=(CreateInGraph(crm.event_id, crm.owner_mailbox, snapshot, transaction_id),),
         link=SaveLink(
             base=snapshot,
             origin=Origin.CRM,
             mailbox=crm.owner_mailbox,
             crm_event_id=crm.event_id,
-            crm_version=crm.version,
+            crm_version=crm_version,
         ),
     )
 
@@ -438,6 +501,9 @@ def _plan_relink(crm: CrmEvent, graph: GraphEvent) -> EventPlan:
             f"event in {graph.mailbox}",
             field="graph",
         )
+    pending = crm.pending_create
+    if pending is not None and pending.transaction_id == graph.transaction_id:
+        return _plan_relink_created(crm, graph, pending)
     result = merge_fields(None, crm.snapshot, graph.snapshot)
     actions: list[Action] = []
     crm_version: int | None = crm.version
@@ -459,6 +525,35 @@ def _plan_relink(crm: CrmEvent, graph: GraphEvent) -> EventPlan:
         conflicts=result.conflicts,
         notices=(notice, *(_conflict_notice(conflict) for conflict in result.conflicts)),
     )
+
+
+def _plan_relink_created(crm: CrmEvent, graph: GraphEvent, pending: PendingWrite) -> EventPlan:
+    """Our create reached Graph but its link was never saved.
+
+    The Graph event began as exactly the snapshot we sent, so that is the merge base: a CRM edit
+    made since wins and is sent on, an Outlook edit made since wins too, and nothing we sent comes
+    back as if Outlook had changed it.
+    """
+    link = SyncLink(
+        crm_event_id=crm.event_id,
+        mailbox=graph.mailbox,
+        graph_id=graph.graph_id,
+        base=pending.snapshot,
+        origin=Origin.CRM,
+        crm_version=pending.crm_version,
+        ical_uid=graph.ical_uid,
+        is_organizer=graph.is_organizer,
+        event_type=graph.event_type,
+        series_master_graph_id=graph.series_master_id,
+    )
+    merged = _plan_merge(link, crm, graph)
+    notice = SyncNotice(
+        NoticeCode.RELINKED,
+        Severity.INFO,
+        f"CRM event {crm.event_id} was linked to the event its creation made in {graph.mailbox} "
+        "(the link had not been saved); nothing was created twice.",
+    )
+    return replace(merged, notices=(notice, *merged.notices))
 
 
 def _plan_merge(link: SyncLink, crm: CrmEvent, graph: GraphEvent) -> EventPlan:
@@ -528,6 +623,7 @@ def _plan_merge(link: SyncLink, crm: CrmEvent, graph: GraphEvent) -> EventPlan:
         base == link.base
         and graph.change_key == link.change_key
         and crm.version == link.crm_version
+        and link.pending is None
         and not actions
     )
     save = (

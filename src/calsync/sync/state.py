@@ -34,12 +34,29 @@ class GraphEventType(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class PendingWrite:
+    """A Graph write the push committed to before sending it, whose outcome is not recorded yet.
+
+    `snapshot` is what Microsoft 365 holds if the write took effect: the link's new base for an
+    update, the created event for a create. `crm_version` is the CRM version it was taken from. A
+    crash between the write and the commit recording it leaves this behind, and it is the only way
+    to tell our own write (a new change key nobody recorded) from an edit made in Outlook; without
+    it, the older value we pushed would win over a newer CRM edit as if Outlook had changed it.
+    `transaction_id` is set for a create: the Graph event carrying it was created from `snapshot`.
+    """
+
+    snapshot: EventSnapshot
+    crm_version: int
+    transaction_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SyncLink:
     """One synced event: a CRM event tied to one Graph event in one mailbox, with the merge base.
 
     `base` is the snapshot both sides agreed on after the last sync; `change_key` and `crm_version`
     are the version stamps seen then (used for If-Match and optimistic locking, never to decide what
-    changed).
+    changed). `pending` is a write sent (or about to be sent) since, whose outcome was not recorded.
     """
 
     crm_event_id: str
@@ -53,6 +70,7 @@ class SyncLink:
     is_organizer: bool = True
     event_type: GraphEventType = GraphEventType.SINGLE_INSTANCE
     series_master_graph_id: str | None = None
+    pending: PendingWrite | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +81,8 @@ class CrmEvent:
     synced (SPEC §5). `internal_copy_of` is set on the read-only copy the CRM gives an internal
     attendee of a multi-user event (SPEC §6); such copies are never part of the sync (an attendee's
     own editable version of a Microsoft 365 meeting is an ordinary event, not such a copy).
+    `pending_create` is the create the push committed to for an event with no link yet, whose
+    outcome is unknown: a retry sends exactly it again, and a re-link merges against it.
     """
 
     event_id: str
@@ -73,6 +93,7 @@ class CrmEvent:
     has_crm_recurrence: bool = False
     internal_copy_of: str | None = None
     teams_join_url: str | None = None
+    pending_create: PendingWrite | None = None
 
 
 @dataclass(frozen=True, slots=True)

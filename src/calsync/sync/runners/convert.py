@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calsync.crm.models import Contact, Event, EventAttendee, Individual, User
@@ -41,10 +42,18 @@ from calsync.sync.fields import (
     online_meeting_fields,
     sensitivity_for,
 )
+from calsync.sync.plan import transaction_id_for
 from calsync.sync.recurrence import Recurrence
-from calsync.sync.state import CrmEvent, GraphEvent, GraphEventType, Origin, SyncLink
-from calsync.sync.storage.models import LinkOrigin, SyncLinkRecord
-from calsync.sync.storage.snapshots import snapshot_from_json
+from calsync.sync.state import (
+    CrmEvent,
+    GraphEvent,
+    GraphEventType,
+    Origin,
+    PendingWrite,
+    SyncLink,
+)
+from calsync.sync.storage.models import LinkOrigin, OutboxEntry, SyncLinkRecord
+from calsync.sync.storage.snapshots import snapshot_from_json, snapshot_to_json
 
 
 def core_origin(origin: CrmOrigin | LinkOrigin) -> Origin:
@@ -60,7 +69,12 @@ def crm_origin(origin: Origin) -> CrmOrigin:
 
 
 def sync_link_of(record: SyncLinkRecord) -> SyncLink:
-    """The core's view of a stored link."""
+    """The core's view of a stored link, with the write in flight it records, if any."""
+    pending = None
+    if record.pending_snapshot is not None and record.pending_crm_version is not None:
+        pending = PendingWrite(
+            snapshot_from_json(record.pending_snapshot), record.pending_crm_version
+        )
     return SyncLink(
         crm_event_id=str(record.crm_event_id),
         mailbox=record.mailbox,
@@ -73,6 +87,36 @@ def sync_link_of(record: SyncLinkRecord) -> SyncLink:
         is_organizer=record.is_organizer,
         event_type=GraphEventType(record.event_type),
         series_master_graph_id=record.series_master_graph_id,
+        pending=pending,
+    )
+
+
+def record_pending_write(
+    target: SyncLinkRecord | OutboxEntry, pending: PendingWrite | None
+) -> None:
+    """Store (or, with None, clear) a write in flight on a link row, or on the outbox entry whose
+    id gives a create its transactionId."""
+    target.pending_snapshot = snapshot_to_json(pending.snapshot) if pending is not None else None
+    target.pending_crm_version = pending.crm_version if pending is not None else None
+
+
+def pending_create_of(session: Session, crm_event_id: int) -> PendingWrite | None:
+    """The create the push committed to for an unlinked CRM event, if its outcome is unknown.
+
+    It sits on the event's oldest outbox entry, whose id the create's transactionId comes from.
+    """
+    entry = session.scalar(
+        select(OutboxEntry)
+        .where(OutboxEntry.crm_event_id == crm_event_id)
+        .order_by(OutboxEntry.id)
+        .limit(1)
+    )
+    if entry is None or entry.pending_snapshot is None or entry.pending_crm_version is None:
+        return None
+    return PendingWrite(
+        snapshot_from_json(entry.pending_snapshot),
+        entry.pending_crm_version,
+        transaction_id_for(str(entry.id), str(crm_event_id)),
     )
 
 
@@ -180,7 +224,7 @@ def crm_timing(event: Event) -> TimedSpan | AllDaySpan:
 def crm_event_of(
     session: Session, event: Event, owner_mailbox: str, link: SyncLink | None
 ) -> CrmEvent:
-    """The core's view of a CRM event.
+    """The core's view of a CRM event (with its create in flight when it has no link yet).
 
     A Microsoft 365 series keeps its recurrence only in the link's base (the CRM stores the readable
     summary), so the base's recurrence stands in for the CRM's: the CRM cannot change it anyway.
@@ -205,6 +249,7 @@ def crm_event_of(
         has_crm_recurrence=event.recurrence_rule is not None,
         internal_copy_of=str(event.copy_of_event_id) if event.copy_of_event_id else None,
         teams_join_url=event.teams_join_url,
+        pending_create=pending_create_of(session, event.id) if link is None else None,
     )
 
 

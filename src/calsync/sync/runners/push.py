@@ -1,11 +1,14 @@
 """The push runner: drains the outbox to Microsoft 365 (SPEC §2, CRM → Microsoft 365).
 
-Per CRM event with pending entries: read the event and its link, ask the core (`plan_push`), make
-the Graph write, then in one CRM transaction record the outcome — link, invitation sent, Teams join
-URL, sync status, log — and delete the entries. A crash between the Graph write and that commit
-leaves the entries: the retry POSTs again with the same transactionId (Graph answers with the event
-made the first time) or PATCHes the same values again, so nothing is duplicated. A refused or failed
-write leaves the entries too, with the error on the event's sync status.
+Per CRM event with pending entries: read the event and its link and ask the core (`plan_push`);
+its one Graph write waits in its mailbox's batch. A batch of 20 writes (or what is left at the
+end) goes to Graph as one JSON `$batch` — one write per event, so the items are independent — and
+then, per item, one CRM transaction records the outcome — link, invitation sent, Teams join URL,
+sync status, log — and deletes the entries. A crash between the batch and those commits leaves the
+entries: the retry POSTs again with the same transactionId (Graph answers with the event made the
+first time) or PATCHes the same values again, so nothing is duplicated. A refused or failed item
+(or a batch that failed as a whole) leaves its entries too, with the error on the event's sync
+status; the other items of the batch are recorded as usual.
 
 If-Match protects updates: a 412 means the event was changed in Outlook meanwhile, and the entry
 waits for the next pull, which merges both sides field by field.
@@ -27,13 +30,20 @@ from calsync.crm.services.event_sync_state import (
     mark_synced,
     record_invitation_sent,
 )
-from calsync.graph.client import GraphClient
-from calsync.graph.errors import GraphError, NotFound, PreconditionFailed
+from calsync.graph.batch import MAX_BATCH_ITEMS
+from calsync.graph.client import GraphClient, WriteOutcome
+from calsync.graph.errors import (
+    GraphError,
+    InvalidArgument,
+    InvalidResponse,
+    NotFound,
+    PreconditionFailed,
+)
 from calsync.graph.models import Event as GraphModelEvent
+from calsync.graph.writes import CancelEvent, CreateEvent, DeleteEvent
 from calsync.sync.actions import (
     CreateInGraph,
     DeleteInGraph,
-    DeleteMethod,
     EventPlan,
     ForgetLink,
     SaveLink,
@@ -41,7 +51,12 @@ from calsync.sync.actions import (
 )
 from calsync.sync.errors import SyncError
 from calsync.sync.guard import check_mass_deletion
-from calsync.sync.plan import plan_graph_write_result, plan_push
+from calsync.sync.plan import (
+    pending_write_of,
+    plan_graph_write_result,
+    plan_push,
+    settle_pending_write,
+)
 from calsync.sync.runners.common import (
     Checkpoint,
     Clock,
@@ -50,18 +65,17 @@ from calsync.sync.runners.common import (
     system_clock,
 )
 from calsync.sync.runners.convert import (
-    ALL_FIELDS,
     crm_event_of,
-    draft_is_empty,
-    draft_of,
     graph_event_of,
+    record_pending_write,
     sync_link_of,
 )
 from calsync.sync.runners.crm_writes import CrmWriter, SkipEvent, forget_link, save_link
 from calsync.sync.runners.cursors import cursor_for, finish_run, start_run
+from calsync.sync.runners.push_writes import GraphWrite, graph_write_of, log_graph_write
 from calsync.sync.runners.series_edits import rebase_occurrences_on_series_push
 from calsync.sync.runners.sync_log import RunLog
-from calsync.sync.state import CrmDeleted, CrmEvent
+from calsync.sync.state import CrmDeleted, CrmEvent, GraphEventType, SyncLink
 from calsync.sync.storage.models import (
     CursorStatus,
     Direction,
@@ -72,6 +86,7 @@ from calsync.sync.storage.models import (
     SyncLinkRecord,
 )
 from calsync.sync.storage.outbox import engine_writes
+from calsync.sync.storage.snapshots import snapshot_to_json
 
 
 @dataclass
@@ -94,10 +109,34 @@ class _Group:
 
 @dataclass
 class _Prepared:
+    """One event's push plan. `behind_crm`: it sends an older CRM version than the CRM holds (a
+    create replayed exactly as first sent), so an update must follow once the link is saved."""
+
     group: _Group
     mailbox: str
     plan: EventPlan
     all_day_zone: str
+    series: tuple[str, bool] | None = None
+    crm_version: int | None = None
+    behind_crm: bool = False
+
+
+@dataclass(frozen=True)
+class _Settled:
+    """A link whose write in flight was accounted for by reading the event (`change_key`: Graph's
+    own changeKey of the version read, kept for people reading the table)."""
+
+    link: SyncLink
+    change_key: str | None
+
+
+@dataclass
+class _Ready:
+    """A planned push waiting for its Graph write (None: nothing to send) and its run log."""
+
+    prepared: _Prepared
+    write: GraphWrite | None
+    log: RunLog
 
 
 class PushRunner:
@@ -121,16 +160,50 @@ class PushRunner:
         run_id = start_run(self._sessions, RunKind.PUSH, None)
         groups = self._pending_groups()
         held = self._held_deletions(groups, run_id)
-        for group in groups:
-            if group.crm_event_id in held:
-                report.held += 1
-                continue
-            await self._push_group(group, run_id, report)
+        follow_ups = await self._drain(groups, held, run_id, report)
+        if follow_ups:
+            # Creates replayed after a crash, whose CRM events changed since: send the changes.
+            await self._drain(
+                [group for group in self._pending_groups() if group.crm_event_id in follow_ups],
+                held,
+                run_id,
+                report,
+            )
         with self._sessions() as session:
             status = RunStatus.HELD if held else RunStatus.SUCCEEDED
             finish_run(session, run_id, status, self._clock(), graph_writes=report.graph_writes)
             session.commit()
         return report
+
+    async def _drain(
+        self, groups: list[_Group], held: set[int], run_id: int, report: PushReport
+    ) -> set[int]:
+        """Push `groups` in batches; returns the CRM events that need an update to follow."""
+        follow_ups: set[int] = set()
+        waiting: dict[str, list[_Ready]] = defaultdict(list)
+        for group in groups:
+            if group.crm_event_id in held:
+                report.held += 1
+                continue
+            ready = await self._prepare_group(group, run_id, report)
+            if ready is None:
+                continue
+            if ready.prepared.behind_crm:
+                follow_ups.add(group.crm_event_id)
+            if ready.write is None:
+                self._record_outcome(ready, None, report)
+                continue
+            batch = waiting[ready.write.mailbox]
+            if _same_series_waiting(batch, ready):
+                # A series and its occurrences are one thing in Graph: keep their writes in order.
+                await self._send_batch(waiting.pop(ready.write.mailbox), report)
+                batch = waiting[ready.write.mailbox]
+            batch.append(ready)
+            if len(batch) == MAX_BATCH_ITEMS:
+                await self._send_batch(waiting.pop(ready.write.mailbox), report)
+        for batch in waiting.values():
+            await self._send_batch(batch, report)
+        return follow_ups
 
     def _pending_groups(self) -> list[_Group]:
         with self._sessions() as session:
@@ -203,56 +276,173 @@ class PushRunner:
                 crm_event_id=event_id,
             )
 
-    async def _push_group(self, group: _Group, run_id: int, report: PushReport) -> None:
+    async def _prepare_group(self, group: _Group, run_id: int, report: PushReport) -> _Ready | None:
+        """Plan one event's push and commit its intent before anything is sent (docs §6): the
+        snapshot the write will leave in Graph (on the link, or on the create's outbox entry) and,
+        before a create, the entries' `attempts`. A link still holding an earlier write whose
+        outcome is unknown is settled first by reading the event."""
         log = RunLog(run_id, None)
+        settled: _Settled | None = None
+        in_flight = self._link_with_write_in_flight(group.crm_event_id)
+        if in_flight is not None:
+            settled = await self._settle(in_flight, group, log, report)
+            if settled is None:
+                return None
         with self._sessions() as session, engine_writes(session):
             try:
-                prepared = self._prepare(session, group, log)
-            except SyncError as error:
-                log.error(error.code, error.message, crm_event_id=group.crm_event_id)
-                self._record_failure(session, group, error.message, log)
+                prepared = self._prepare(session, group, log, settled)
+                write = (
+                    graph_write_of(prepared.plan, all_day_zone=prepared.all_day_zone)
+                    if prepared is not None
+                    else None
+                )
+            except (SyncError, InvalidArgument) as error:
+                message = (
+                    error.message if isinstance(error, SyncError) else graph_failure_message(error)
+                )
+                log.error(error.code, message, crm_event_id=group.crm_event_id)
+                self._record_failure(session, group, message, log)
                 report.failed += 1
-                return
+                return None
             if prepared is None:
                 log.write_to(session)
                 session.commit()
-                return
-            if any(isinstance(action, CreateInGraph) for action in prepared.plan.actions):
-                # The POST may reach Graph even if we crash before the commit below; remember it,
-                # so a deletion of the event before its link is saved keeps a tombstone.
-                session.execute(
-                    update(OutboxEntry)
-                    .where(OutboxEntry.id.in_(group.entry_ids))
-                    .values(attempts=OutboxEntry.attempts + 1)
-                )
-                session.commit()
+                return None
+            if write is not None:
+                self._record_intent(session, prepared, write)
+            session.commit()
+        return _Ready(prepared, write, log)
+
+    def _link_with_write_in_flight(self, crm_event_id: int) -> SyncLink | None:
+        with self._sessions() as session:
+            record = session.scalar(
+                select(SyncLinkRecord).where(SyncLinkRecord.crm_event_id == crm_event_id)
+            )
+            if record is None or record.pending_snapshot is None:
+                return None
+            return sync_link_of(record)
+
+    async def _settle(
+        self, link: SyncLink, group: _Group, log: RunLog, report: PushReport
+    ) -> _Settled | None:
+        """Read the event whose earlier write's outcome is unknown and let the core decide whether
+        that write took effect. None when the push cannot go on: the event was changed or deleted
+        in Outlook as well (the pull merges both sides), or it could not be read (kept, retried)."""
+        try:
+            event = await self._graph.get_event(link.mailbox, link.graph_id)
+            settled = settle_pending_write(link, graph_event_of(event, link.mailbox))
+        except NotFound:
+            settled, event = None, None
+        except (GraphError, SyncError, ValueError) as error:
+            report.failed += 1
+            code = getattr(error, "code", "unreadable_microsoft365_event")
+            message = graph_failure_message(error) if isinstance(error, GraphError) else str(error)
+            with self._sessions() as session, engine_writes(session):
+                log.error(code, message, crm_event_id=group.crm_event_id)
+                self._record_failure(session, group, message, log)
+            return None
+        if settled is None or event is None:
+            self._wait_for_pull(group.crm_event_id, log, report)
+            return None
+        return _Settled(settled, event.change_key)
+
+    @staticmethod
+    def _record_intent(session: Session, prepared: _Prepared, write: GraphWrite) -> None:
+        """Commit what the write will leave in Graph before sending it (a create's only once:
+        every retry sends that same snapshot), and count a create's attempt, so a deletion of
+        the event before its link is saved keeps a tombstone."""
+        group = prepared.group
+        pending = (
+            pending_write_of(prepared.plan, prepared.crm_version)
+            if prepared.crm_version is not None
+            else None
+        )
+        if write.is_create:
+            session.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.id.in_(group.entry_ids))
+                .values(attempts=OutboxEntry.attempts + 1)
+            )
+            entry = session.get(OutboxEntry, group.entry_ids[0])
+            if entry is not None and entry.pending_snapshot is None:
+                record_pending_write(entry, pending)
+            return
+        record = session.scalar(
+            select(SyncLinkRecord).where(SyncLinkRecord.crm_event_id == group.crm_event_id)
+        )
+        if record is not None and isinstance(write.action, UpdateInGraph):
+            record_pending_write(record, pending)
+
+    async def _send_batch(self, batch: list[_Ready], report: PushReport) -> None:
+        """Send up to 20 independent writes to one mailbox as one `$batch`, then record each
+        item's outcome in its own CRM transaction, so one failing item never fails the others."""
+        writes = [ready.write for ready in batch if ready.write is not None]
         self._checkpoint("push.before_graph_write")
         try:
-            response = await self._write_to_graph(prepared, log)
-        except PreconditionFailed:
-            report.waiting_for_pull += 1
-            with self._sessions() as session:
-                log.action(
-                    Direction.NONE,
-                    "changed_in_outlook_meanwhile",
-                    f"CRM event {group.crm_event_id} was changed in Outlook since the last sync; "
-                    "the CRM change waits for the next pull, which merges both.",
-                    crm_event_id=group.crm_event_id,
-                )
-                log.write_to(session)
-                session.commit()
-            return
+            outcomes = await self._graph.write_batch(
+                writes[0].mailbox, [write.operation for write in writes]
+            )
         except GraphError as error:
-            report.failed += 1
-            with self._sessions() as session, engine_writes(session):
-                message = graph_failure_message(error)
-                log.error(error.code, message, crm_event_id=group.crm_event_id)
-                self._record_failure(session, group, message, log)
+            # The batch as a whole failed (after the client's retries): every entry stays.
+            for ready in batch:
+                self._record_graph_failure(ready, error, report)
             return
+        self._checkpoint("push.after_graph_write")
+        for ready, outcome in zip(batch, outcomes, strict=True):
+            failure = _failure_of(outcome)
+            if isinstance(failure, PreconditionFailed):
+                self._record_changed_in_outlook(ready, report)
+            elif failure is not None:
+                self._record_graph_failure(ready, failure, report)
+            else:
+                self._record_outcome(ready, outcome.event, report)
+
+    def _record_changed_in_outlook(self, ready: _Ready, report: PushReport) -> None:
+        """412: the write did not take effect (its intent is cleared); the entry waits for the
+        next pull, which merges both sides."""
+        event_id = ready.prepared.group.crm_event_id
+        with self._sessions() as session:
+            record = session.scalar(
+                select(SyncLinkRecord).where(SyncLinkRecord.crm_event_id == event_id)
+            )
+            if record is not None:
+                record_pending_write(record, None)
+            session.commit()
+        self._wait_for_pull(event_id, ready.log, report)
+
+    def _wait_for_pull(self, event_id: int, log: RunLog, report: PushReport) -> None:
+        report.waiting_for_pull += 1
+        with self._sessions() as session:
+            log.action(
+                Direction.NONE,
+                "changed_in_outlook_meanwhile",
+                f"CRM event {event_id} was changed in Outlook since the last sync; "
+                "the CRM change waits for the next pull, which merges both.",
+                crm_event_id=event_id,
+            )
+            log.write_to(session)
+            session.commit()
+
+    def _record_graph_failure(self, ready: _Ready, error: GraphError, report: PushReport) -> None:
+        report.failed += 1
+        group = ready.prepared.group
+        with self._sessions() as session, engine_writes(session):
+            message = graph_failure_message(error)
+            ready.log.error(error.code, message, crm_event_id=group.crm_event_id)
+            self._record_failure(session, group, message, ready.log)
+
+    def _record_outcome(
+        self, ready: _Ready, response: GraphModelEvent | None, report: PushReport
+    ) -> None:
+        """One CRM transaction: link, invitation sent, Teams check, sync status, log; the entries
+        are deleted in the same commit."""
+        prepared, log = ready.prepared, ready.log
+        group = prepared.group
+        if ready.write is not None:
+            log_graph_write(log, ready.write, group.crm_event_id, response)
         report.graph_writes += sum(
             1 for action in prepared.plan.actions if not isinstance(action, SaveLink)
         )
-        self._checkpoint("push.after_graph_write")
         with self._sessions() as session, engine_writes(session):
             try:
                 self._record_success(session, prepared, response, log)
@@ -264,17 +454,34 @@ class PushRunner:
                 report.failed += 1
                 return
             session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(group.entry_ids)))
+            event = session.get(Event, group.crm_event_id)
+            if prepared.behind_crm and event is not None:
+                session.add(
+                    OutboxEntry(
+                        crm_event_id=event.id, owner_id=event.owner_id, kind=OutboxKind.UPDATE
+                    )
+                )
             log.write_to(session)
             self._checkpoint("push.before_commit")
             session.commit()
         report.pushed += 1
 
-    def _prepare(self, session: Session, group: _Group, log: RunLog) -> _Prepared | None:
+    def _prepare(
+        self, session: Session, group: _Group, log: RunLog, settled: _Settled | None
+    ) -> _Prepared | None:
         event = session.get(Event, group.crm_event_id)
         record = session.scalar(
             select(SyncLinkRecord).where(SyncLinkRecord.crm_event_id == group.crm_event_id)
         )
         link = sync_link_of(record) if record is not None else None
+        if record is not None and settled is not None:
+            # Committed with the intent below: the link describes the version just read.
+            link = settled.link
+            record.base = snapshot_to_json(link.base)
+            record.etag = link.change_key
+            record.change_key = settled.change_key
+            record.crm_version = link.crm_version
+            record_pending_write(record, None)
         crm: CrmEvent | CrmDeleted
         if event is None:
             if link is None:
@@ -294,68 +501,18 @@ class PushRunner:
         plan = plan_push(link, crm, outbox_entry_id=str(group.entry_ids[0]))
         for notice in plan.notices:
             log.notice(notice, crm_event_id=group.crm_event_id)
-        return _Prepared(group, mailbox, plan, zone)
-
-    async def _write_to_graph(self, prepared: _Prepared, log: RunLog) -> GraphModelEvent | None:
-        response: GraphModelEvent | None = None
-        for action in prepared.plan.actions:
-            if isinstance(action, CreateInGraph):
-                draft = draft_of(action.snapshot, ALL_FIELDS, all_day_zone=prepared.all_day_zone)
-                response = await self._graph.create_event(
-                    action.mailbox, draft, transaction_id=action.transaction_id
-                )
-                log.action(
-                    Direction.CRM_TO_MICROSOFT_365,
-                    "created_in_microsoft365",
-                    f"Created CRM event {action.crm_event_id} '{action.snapshot.subject}' in "
-                    f"{action.mailbox}; Microsoft 365 sends the invitations.",
-                    crm_event_id=int(action.crm_event_id),
-                    graph_id=response.id,
-                )
-            elif isinstance(action, UpdateInGraph):
-                draft = draft_of(action.snapshot, action.fields, all_day_zone=prepared.all_day_zone)
-                if draft_is_empty(draft):
-                    continue
-                response = await self._graph.update_event(
-                    action.mailbox, action.graph_id, draft, etag=action.if_match or "*"
-                )
-                log.action(
-                    Direction.CRM_TO_MICROSOFT_365,
-                    "updated_in_microsoft365",
-                    f"Updated {', '.join(action.fields)} of CRM event "
-                    f"{prepared.group.crm_event_id} in {action.mailbox}"
-                    + (" (the occurrence is now an exception)" if action.makes_exception else "")
-                    + ".",
-                    crm_event_id=prepared.group.crm_event_id,
-                    graph_id=action.graph_id,
-                )
-            elif isinstance(action, DeleteInGraph):
-                await self._delete_in_graph(action)
-                log.action(
-                    Direction.CRM_TO_MICROSOFT_365,
-                    f"{action.method.value}_in_microsoft365",
-                    f"CRM event {prepared.group.crm_event_id} was deleted in the CRM; "
-                    + (
-                        "the meeting was cancelled in "
-                        if action.method is DeleteMethod.CANCEL
-                        else "it was deleted from "
-                    )
-                    + f"{action.mailbox}.",
-                    crm_event_id=prepared.group.crm_event_id,
-                    graph_id=action.graph_id,
-                )
-        return response
-
-    async def _delete_in_graph(self, action: DeleteInGraph) -> None:
-        try:
-            if action.method is DeleteMethod.CANCEL:
-                await self._graph.cancel_event(action.mailbox, action.graph_id)
-            else:
-                await self._graph.delete_event(
-                    action.mailbox, action.graph_id, etag=action.if_match or "*"
-                )
-        except NotFound:
-            return
+        if isinstance(crm, CrmDeleted):
+            return _Prepared(group, mailbox, plan, zone, _series_of(link))
+        replayed = crm.pending_create
+        return _Prepared(
+            group,
+            mailbox,
+            plan,
+            zone,
+            _series_of(link),
+            crm_version=crm.version,
+            behind_crm=replayed is not None and replayed.crm_version != crm.version,
+        )
 
     def _record_success(
         self,
@@ -435,3 +592,46 @@ class PushRunner:
                 mark_sync_error(session, group.crm_event_id, message[:2000])
         log.write_to(session)
         session.commit()
+
+
+def _failure_of(outcome: WriteOutcome) -> GraphError | None:
+    """The item's error as the single requests saw it: a delete or cancel of an event already
+    gone (404) is done, and a create answered without its event is not."""
+    if isinstance(outcome.error, NotFound) and isinstance(
+        outcome.operation, DeleteEvent | CancelEvent
+    ):
+        return None
+    if (
+        outcome.error is None
+        and isinstance(outcome.operation, CreateEvent)
+        and outcome.event is None
+    ):
+        return InvalidResponse("Graph answered the create without the event it made")
+    return outcome.error
+
+
+def _series_of(link: SyncLink | None) -> tuple[str, bool] | None:
+    """The Graph id of the series the linked event belongs to, and whether it is the master."""
+    if link is None:
+        return None
+    if link.event_type is GraphEventType.SERIES_MASTER:
+        return link.graph_id, True
+    if link.series_master_graph_id is None:
+        return None
+    return link.series_master_graph_id, False
+
+
+def _same_series_waiting(batch: list[_Ready], ready: _Ready) -> bool:
+    """Whether the batch already writes to the master of `ready`'s series, or `ready` is a master
+    whose occurrences the batch writes to: a change to a series master can change its occurrences,
+    so those writes are not independent and must not share a batch (occurrences of one series
+    may: each is its own event)."""
+    series = ready.prepared.series
+    if series is None:
+        return False
+    master_id, is_master = series
+    for waiting in batch:
+        other = waiting.prepared.series
+        if other is not None and other[0] == master_id and (is_master or other[1]):
+            return True
+    return False
