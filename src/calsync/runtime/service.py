@@ -229,16 +229,37 @@ class SyncRuntime:
     async def decide_held_deletions(self, mailbox: str, *, confirm: bool) -> None:
         """An administrator's decision on the deletions the mass-deletion guard held for `mailbox`:
         `confirm` applies them, otherwise both sides keep their events (unlinked). The decision is
-        recorded at once (under the mailbox's lock, so no run of it is half-way), then the mailbox
-        is pulled and the outbox pushed, which carry it out. Raises `NothingHeldError` (409) when
-        the mailbox holds nothing."""
+        recorded at once (under the mailbox's lock, so no run of it is half-way), then the outbox
+        is pushed and the mailbox pulled, in that order, which carry it out. Raises
+        `NothingHeldError` (409) when the mailbox holds nothing."""
         binding = await self._current_binding()
         if binding is None:
             raise SyncNotEnabledError()
         await self.record_held_decision(binding, mailbox, confirm=confirm)
         if self._loop is not None:
-            self._start_run(mailbox.strip().lower())
-            self.wake_push()
+            mailbox = mailbox.strip().lower()
+            self._running[mailbox] += 1
+            self._spawn(self._carry_out_decision(mailbox), f"calsync-decision-{mailbox}")
+
+    async def _carry_out_decision(self, mailbox: str) -> None:
+        """Push, then pull the mailbox, in that order and under its lock. The decision is one flag
+        that the first run whose guard trips uses up; a push and a pull racing over it (they may
+        run at once) could leave the slower one holding the same deletions again, with nothing
+        left for anyone to decide."""
+        try:
+            async with self.locks.hold(mailbox):
+                try:
+                    await self.push_once()
+                except Exception:
+                    # The pull still runs; the push worker retries the outbox with backoff.
+                    logger.exception("push failed unexpectedly", extra={"mailbox": mailbox})
+                    metrics.ERRORS.labels("push").inc()
+                async with self._engine_turns:
+                    await self._pull(mailbox)
+        finally:
+            self._running[mailbox] -= 1
+            if self._running[mailbox] <= 0:
+                del self._running[mailbox]
 
     async def decide_held_deletions_now(self, mailbox: str, *, confirm: bool) -> bool:
         """`decide_held_deletions`, then push, pull the mailbox and push again here and now;
