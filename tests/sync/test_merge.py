@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from calsync.sync.fields import SYNCED_FIELDS, EventSnapshot, ShowAs
 from calsync.sync.merge import (
+    base_with_write_in_flight,
     changed_fields,
     merge_fields,
     resolve_deleted_in_crm,
@@ -253,3 +254,62 @@ def test_conflicts_describe_values_as_a_person_reads_them() -> None:
         == "{maria.gonzalez@gmail.example, p.okafor@okafor-cpa.example}"
     )
     assert len(describe_value("x" * 500)) == 120
+
+
+# A write of ours in flight (sent, not recorded: a crash in between) ---------------------------
+
+
+def test_a_value_we_sent_and_microsoft_365_holds_becomes_the_base() -> None:
+    sent = review_meeting(subject="Review moved to Friday", location="Room 2")
+    assert base_with_write_in_flight(BASE, sent, sent) == sent
+
+
+def test_a_write_that_never_arrived_leaves_the_recorded_base() -> None:
+    sent = review_meeting(subject="Review moved to Friday")
+    assert base_with_write_in_flight(BASE, sent, BASE) == BASE
+
+
+def test_an_outlook_edit_after_our_write_keeps_the_recorded_base_for_that_field() -> None:
+    sent = review_meeting(subject="Review moved to Friday", location="Room 2")
+    outlook = replace(sent, location="Lobby")
+    assert base_with_write_in_flight(BASE, sent, outlook) == review_meeting(
+        subject="Review moved to Friday"
+    )
+
+
+def test_a_newer_crm_edit_wins_over_the_value_we_pushed_ourselves_and_nothing_echoes() -> None:
+    """The lost-edit sequence: we pushed v1, crashed, the CRM moved on to v2."""
+    sent = review_meeting(subject="v1", location="Room 2")
+    crm = review_meeting(subject="v2", location="Room 2")
+    result = merge_fields(base_with_write_in_flight(BASE, sent, sent), crm, sent)
+    assert result.merged.subject == "v2"
+    assert result.write_to_graph == ("subject",)
+    assert result.write_to_crm == ()
+    assert result.conflicts == ()
+
+
+@settings(max_examples=300, deadline=None)
+@given(base=snapshots, sent=snapshots, crm=snapshots)
+def test_after_our_unrecorded_write_crm_edits_made_since_always_survive(
+    base: EventSnapshot, sent: EventSnapshot, crm: EventSnapshot
+) -> None:
+    """Microsoft 365 holds exactly what we sent: whatever the CRM holds now wins without a
+    conflict, and nothing we sent is written back to the CRM."""
+    result = merge_fields(base_with_write_in_flight(base, sent, sent), crm, sent)
+    assert result.conflicts == ()
+    for name in SYNCED_FIELDS:
+        if getattr(crm, name) != getattr(sent, name):
+            assert getattr(result.merged, name) == getattr(crm, name)
+            assert name in result.write_to_graph
+        assert name not in result.write_to_crm
+
+
+@settings(max_examples=300, deadline=None)
+@given(base=snapshots, sent=snapshots, graph=snapshots)
+def test_the_base_with_a_write_in_flight_only_takes_values_microsoft_365_holds(
+    base: EventSnapshot, sent: EventSnapshot, graph: EventSnapshot
+) -> None:
+    settled = base_with_write_in_flight(base, sent, graph)
+    for name in SYNCED_FIELDS:
+        value = getattr(settled, name)
+        assert value == getattr(base, name) or value == getattr(graph, name) == getattr(sent, name)
