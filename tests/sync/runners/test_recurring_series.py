@@ -7,7 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from calsync.crm.models import SyncStatus
+from calsync.crm.services.event_rules import CRM_RECURRENCE_NOT_SYNCED
 from calsync.graph.models import Location, PatternedRecurrence, RecurrencePattern, RecurrenceRange
+from calsync.sync.storage.models import LogKind
 from tests.fixtures.emulator import ADELE
 from tests.sync.runners.world import World, soon
 
@@ -119,3 +122,21 @@ async def test_an_occurrence_edit_survives_a_series_edit_merged_during_a_pull(wo
     )
     assert [e.subject for e in crm] == [e.subject for e in instances]
     assert {e.location for e in crm} == {"Boardroom"}
+
+
+async def test_an_event_given_the_crms_own_recurrence_before_its_push_says_why_it_is_not_synced(
+    world: World,
+) -> None:
+    event_id = world.crm_create(ADELE, "Daily stand-up", soon(2))
+    world.crm_update(event_id, recurrence_rule="FREQ=DAILY;COUNT=5")  # before the push ran
+
+    await world.sync.run_once()
+
+    event = world.crm_event(event_id)
+    assert event is not None
+    assert (event.sync_status, event.sync_message) == (
+        SyncStatus.NOT_SYNCED,
+        CRM_RECURRENCE_NOT_SYNCED,
+    )
+    assert await world.outlook_events(ADELE) == []
+    assert not [line for line in world.log() if line.kind is LogKind.ERROR]

@@ -217,9 +217,11 @@ class CrmWriter:
 
     def _mark_not_synced(self, action: MarkNotSynced) -> None:
         """Show on the event why it is not synced; a CRM series already says so itself."""
-        self.log.error(action.reason_code, action.message, crm_event_id=int(action.crm_event_id))
         event = self.session.get(Event, int(action.crm_event_id))
-        if event is not None and event.recurrence_rule is None:
+        if event is not None and event.recurrence_rule is not None:
+            return  # not an error: the plan's notice is the log line
+        self.log.error(action.reason_code, action.message, crm_event_id=int(action.crm_event_id))
+        if event is not None:
             mark_sync_error(self.session, event.id, action.message)
             self.writes += 1
 

@@ -566,8 +566,8 @@ class PushRunner:
         for action in plan.actions:
             if isinstance(action, UpdateInGraph):
                 rebase_occurrences_on_series_push(session, action)
-        if event.sync_status is not SyncStatus.SYNCED:
-            mark_synced(session, event_id)
+        if event.sync_status is not SyncStatus.SYNCED and event.recurrence_rule is None:
+            mark_synced(session, event_id)  # a CRM-made series stays "not synced", saying why
         if save is not None:
             existing = session.scalar(
                 select(SyncLinkRecord).where(SyncLinkRecord.crm_event_id == event_id)
