@@ -22,6 +22,7 @@ from calsync.crm.services.organization import SyncSettingsChanges, update_sync_s
 from calsync.crm.services.users import create_user
 from calsync.runtime.connection import GraphEndpoints, TenantConnection
 from calsync.runtime.enablement import save_connection
+from calsync.runtime.held_deletions import NothingHeldError
 from calsync.runtime.host import RuntimeHost
 from calsync.runtime.jobs import names
 from calsync.runtime.jobs.connection import conninfo_of
@@ -30,7 +31,8 @@ from calsync.runtime.jobs.settings import JobsConfigurationError
 from calsync.runtime.lifespan import install_sync_runtime
 from calsync.runtime.secrets import SecretBox
 from calsync.runtime.webhooks import CLIENT_STATE, WebhookSettings
-from calsync.sync.storage.models import SyncRun
+from calsync.sync.runners.cursors import cursor_for
+from calsync.sync.storage.models import CursorStatus, SyncRun
 from calsync.web import WebSettings, create_app
 from tests.fixtures.postgres import PostgresServer
 from tests.runtime.jobs_cluster import fresh_database
@@ -136,6 +138,20 @@ def test_the_web_process_defers_jobs_and_runs_none(
         )
         assert isinstance(scheduled_at, datetime)
         assert scheduled_at > datetime.now(UTC) - timedelta(seconds=5)
+
+        # An administrator's decision on held deletions: refused at once when nothing is held,
+        # else queued for a worker (in turn with the mailbox's pulls).
+        with sessions() as session:
+            cursor = cursor_for(session, MAILBOXES[0], datetime.now(UTC))
+            cursor.status = CursorStatus.NEEDS_ATTENTION
+            cursor.status_message = "most of this mailbox's events would be deleted"
+            session.commit()
+        with pytest.raises(NothingHeldError):
+            asyncio.run(host.call(host.runtime.decide_held_deletions(MAILBOXES[1], confirm=True)))
+        asyncio.run(host.call(host.runtime.decide_held_deletions(MAILBOXES[0], confirm=False)))
+        [decision] = _jobs(database_url, names.HELD_DELETIONS_TASK)
+        assert decision[0] == MAILBOXES[0]
+        assert decision[3] == f"mailbox:{MAILBOXES[0]}"
 
         # No push, no pull ran in this process.
         with sessions() as session:

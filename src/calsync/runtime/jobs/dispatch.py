@@ -66,6 +66,17 @@ class JobDispatcher:
                 queued.append(mailbox.strip().lower())
         return queued
 
+    async def defer_held_decision(self, mailbox: str, *, confirm: bool) -> None:
+        """Carry out an administrator's decision on `mailbox`'s held deletions (SPEC §9), in
+        turn with that mailbox's pulls (its lock); every decision is queued (no queueing lock)."""
+        address = mailbox.strip().lower()
+        deferrer = self.app.configure_task(
+            names.HELD_DELETIONS_TASK,
+            lock=names.mailbox_lock(address),
+            priority=names.FOLLOW_UP_PRIORITY,
+        )
+        await deferrer.defer_async(mailbox=address, confirm=confirm)
+
     async def defer_subscription_check(self) -> bool:
         """Create, renew and remove the webhook subscriptions now."""
         deferrer = self.app.configure_task(

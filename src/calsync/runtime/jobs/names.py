@@ -15,6 +15,7 @@ PUSH_TASK = "calsync.push"
 PULL_TASK = "calsync.pull"
 TICK_TASK = "calsync.tick"
 SUBSCRIPTIONS_TASK = "calsync.subscriptions"
+HELD_DELETIONS_TASK = "calsync.held_deletions"
 
 PUSH_LOCK = "push"
 PUSH_QUEUEING_LOCK = "push"

@@ -5,7 +5,8 @@
   scheduler: the job queue is both).
 - `DeferringRuntime` (in `calsync serve` with `CALSYNC_RUNTIME=jobs`): runs no engine call at
   all. A commit that changed events defers a push job, "sync now" defers pull jobs, a change
-  notification defers a debounced follow-up pull; everything else is the workers'. It still
+  notification defers a debounced follow-up pull, an administrator's decision on held deletions
+  defers the job that carries it out; everything else is the workers'. It still
   answers the webhook endpoints, so it keeps a map of the subscriptions the workers made.
 
 Both extend `SyncRuntime` (calsync.runtime.service) and use its protected parts, as subclasses do.
@@ -28,6 +29,7 @@ from calsync.runtime import commit_signal
 from calsync.runtime.connection import GraphEndpoints
 from calsync.runtime.engine_port import SyncEngineLike
 from calsync.runtime.errors import SyncNotEnabledError
+from calsync.runtime.held_deletions import require_held
 from calsync.runtime.jobs import names
 from calsync.runtime.jobs.dispatch import JobDispatcher
 from calsync.runtime.secrets import SecretBox
@@ -92,7 +94,8 @@ class DeferringRuntime(SyncRuntime):
         if self._stop_listening is not None:
             self._stop_listening()
             self._stop_listening = None
-        tasks = list(self._own_tasks)
+        # Ours, and the base class's (a renewal a lifecycle notification asked for).
+        tasks = [*self._own_tasks, *self._tasks]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -147,6 +150,15 @@ class DeferringRuntime(SyncRuntime):
         if binding is None:
             raise SyncNotEnabledError()
         return binding.engine
+
+    async def decide_held_deletions(self, mailbox: str, *, confirm: bool) -> None:
+        """Refuse at once when nothing is held (409), else queue the decision: a worker records
+        it under the mailbox's locks, then pushes and pulls."""
+        address = mailbox.strip().lower()
+        await self._engine()
+        with self._sessions() as session:
+            require_held(session, address)
+        await self.dispatcher.defer_held_decision(address, confirm=confirm)
 
     def request_pull(self, mailbox: str) -> None:
         """A change notification: a follow-up pull after the debounce (notifications arriving

@@ -8,6 +8,8 @@
   their organizer's copy.
 - `calsync.tick` (periodic, lock `tick`): queues the scheduled pulls, a push when the outbox has
   waited, and the subscription check once a minute.
+- `calsync.held_deletions` (lock `mailbox:<address>`): an administrator's decision on held
+  deletions, recorded under the mailbox's locks, then a push and a pull that carry it out.
 - `calsync.subscriptions` (lock `subscriptions`): creates, renews and removes the webhook
   subscriptions (when `CALSYNC_PUBLIC_URL` is set).
 
@@ -24,6 +26,7 @@ from procrastinate import App, JobContext, RetryStrategy
 from sqlalchemy import func, select
 
 from calsync.crm.services.organization import get_organization
+from calsync.runtime.held_deletions import NothingHeldError, require_held
 from calsync.runtime.jobs import names
 from calsync.runtime.jobs.scheduling import last_runs, plan_pulls, waiting_scheduled_pulls
 from calsync.runtime.jobs.services import WorkerServices, services_of
@@ -94,6 +97,38 @@ async def pull_mailbox(context: JobContext, mailbox: str, reason: str) -> None:
         await services.dispatcher.defer_pull(mailbox, reason=names.DEFERRED, at=rerun_at)
 
 
+async def carry_out_held_decision(context: JobContext, mailbox: str, confirm: bool) -> None:
+    """An administrator confirmed or discarded `mailbox`'s held deletions: record it under the
+    mailbox's lock (no run of it half-way), then push and pull, in that order — the decision is a
+    one-shot flag the first run whose guard trips uses up. The job's own lock keeps the
+    mailbox's other pulls out until it is done."""
+    services = services_of(context)
+    engine = await services.runtime.current_engine()
+    if engine is None:
+        return
+    async with services.locks.pulling(mailbox):
+        with services.sessions() as session:
+            try:
+                held = require_held(session, mailbox)
+            except NothingHeldError:
+                logger.info("nothing held for %s any more", mailbox, extra={"mailbox": mailbox})
+                return
+        if confirm:
+            engine.confirm_held_deletions(mailbox)
+        else:
+            engine.discard_held_deletions(mailbox)
+    logger.info(
+        "held deletions of %s %s by an administrator",
+        mailbox,
+        "confirmed" if confirm else "discarded",
+        extra={"mailbox": mailbox, "events": held.count},
+    )
+    async with services.locks.pushing():
+        await services.runtime.push_once()
+    async with services.locks.pulling(mailbox):
+        await services.runtime.run_mailbox(mailbox)
+
+
 async def tick(context: JobContext, timestamp: int) -> None:
     """Queue the pulls due before the next tick, a push if changes wait, the subscription check."""
     services = services_of(context)
@@ -155,6 +190,9 @@ def register_tasks(app: App, settings: JobsSettings) -> None:
         retry=retry,
         lock=names.SUBSCRIPTIONS_LOCK,
     )(keep_subscriptions)
+    app.task(name=names.HELD_DELETIONS_TASK, pass_context=True, retry=retry)(
+        carry_out_held_decision
+    )
     tick_task = app.task(name=names.TICK_TASK, pass_context=True, lock=names.TICK_LOCK)(tick)
     app.periodic(
         cron=settings.tick_cron,
