@@ -23,7 +23,8 @@ from calsync.crm.services.organization import get_organization
 from calsync.sync.storage.models import SyncLogEntry, SyncRun
 
 # Rows deleted per transaction: small enough that a batch holds SQLite's write lock for
-# milliseconds, large enough that a year of history goes in minutes.
+# milliseconds, large enough that a year of history goes in seconds (bench/bench_retention.py:
+# ~45,000 rows/s, batches of about 10 ms).
 PRUNE_BATCH_SIZE = 500
 # How often the sync service prunes (and once when it starts).
 PRUNE_INTERVAL = timedelta(days=1)
