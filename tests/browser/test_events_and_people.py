@@ -13,6 +13,7 @@ from calsync.crm.services.event_input import AttendeeInput, EventInput
 from calsync.crm.services.events import create_event
 from calsync.crm.services.users import create_user
 from tests.browser.conftest import RunningServer, StaffMember, screenshot, sign_in
+from tests.browser.person_picker import add_attendee
 
 # A week in March 2027 (London is on GMT, UTC+0, until the 28th).
 WEEK_OF = "2027-03-15"
@@ -43,8 +44,7 @@ def test_selecting_a_slot_creates_an_event_with_an_individual_attendee(
     expect(page.get_by_label("Start time")).to_have_value("10:00")
     expect(page.get_by_label("End time")).to_have_value("11:00")
     page.get_by_label("Subject").fill("Annual review with Ada")
-    page.get_by_label("Add a person").select_option(f"individual:{client_individual.id}")
-    page.get_by_role("button", name="Add", exact=True).click()
+    add_attendee(page, f"lovelace {staff.id}", f"Ada Lovelace {staff.id}")
     expect(page.get_by_label(re.compile(r"^Ada Lovelace"))).to_be_checked()
     page.get_by_label("Teams Meeting").check()
     screenshot(page, "event-new")

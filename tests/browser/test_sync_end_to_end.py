@@ -45,6 +45,7 @@ from tests.browser.conftest import (
     serve_in_thread,
     sign_in,
 )
+from tests.browser.person_picker import add_attendee
 from tests.fixtures.emulator import CLIENT_ID, CLIENT_SECRET, MEGAN, TENANT
 
 PASSWORD = "end to end browser password"
@@ -232,8 +233,7 @@ def test_a_teams_event_made_in_the_browser_reaches_outlook_and_cannot_lose_teams
     page.get_by_label("Start time").fill("10:00")
     page.get_by_label("End date").fill(TUESDAY.isoformat())
     page.get_by_label("End time").fill("11:00")
-    page.get_by_label("Add a person").select_option(f"individual:{synced_firm.individual_id}")
-    page.get_by_role("button", name="Add", exact=True).click()
+    add_attendee(page, synced_firm.individual_name, synced_firm.individual_name)
     page.get_by_label("Teams Meeting").check()
     page.get_by_role("button", name="Create event").click()
     expect(page.get_by_text("Created.")).to_be_visible()
