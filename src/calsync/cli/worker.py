@@ -11,6 +11,7 @@ import socket
 
 import typer
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from calsync.crm.database import database_url
 from calsync.crm.migrate import current_revision, head_revision
@@ -47,9 +48,14 @@ def worker(
     except SyncServiceError as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=1) from None
-    at, head = current_revision(url), head_revision()
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        at, head = current_revision(url), head_revision()
+    except OperationalError as error:
+        reason = str(error.orig or error).strip().splitlines()[0]
+        typer.echo(f"Error: cannot open the database {shown}: {reason}", err=True)
+        raise typer.Exit(code=1) from None
     if at != head:
-        shown = make_url(url).render_as_string(hide_password=True)
         typer.echo(
             f"Error: the database {shown} is at migration {at or 'none'}, this CalSync needs "
             f"{head}: run `calsync db upgrade` first.",
