@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from calsync.crm.errors import CrmError
 from calsync.crm.models import Event
+from calsync.crm.services.event_import import chunks
 from calsync.graph.client import GraphClient
 from calsync.graph.errors import GraphError, NotFound, PreconditionFailed, ResyncRequired
 from calsync.graph.models import Event as GraphModelEvent
@@ -523,10 +524,10 @@ class PullRunner:
             return planned, True
         links = {
             record.graph_id: record
+            for part in chunks([p.graph_id for p in moved])
             for record in session.scalars(
                 select(SyncLinkRecord).where(
-                    SyncLinkRecord.mailbox == mailbox,
-                    SyncLinkRecord.graph_id.in_([p.graph_id for p in moved]),
+                    SyncLinkRecord.mailbox == mailbox, SyncLinkRecord.graph_id.in_(part)
                 )
             )
         }
@@ -548,6 +549,8 @@ class PullRunner:
                 )
             else:
                 kept[id(entry)] = again
+                if any(n.code is NoticeCode.WAITING_FOR_ORGANIZER_COPY for n in again.plan.notices):
+                    advance = False  # waits like any deferred copy: the round is seen again
         return list(kept.values()), advance
 
     def _import_new(
