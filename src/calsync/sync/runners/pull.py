@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -111,6 +112,9 @@ class PullReport:
 
 @dataclass
 class _Planned:
+    """One event's plan in a round: the Graph state and CRM basis it was made from, and what its
+    Graph writes did (`response`, `wrote_graph`), which the write transaction needs."""
+
     graph: GraphEvent | GraphDeleted
     plan: EventPlan
     crm_event_id: int | None
@@ -132,7 +136,7 @@ class _Round:
     raw: dict[str, GraphModelEvent] = field(default_factory=dict)
     advance: bool = True
     hold_message: str | None = None
-    used_decision: str | None = None  # "confirmed" / "discarded": the administrator's, consumed
+    used_decision: Literal["confirmed", "discarded"] | None = None  # an administrator's, used up
 
 
 class PullRunner:
