@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -44,7 +45,6 @@ from calsync.emulator.control_client import EmulatorControl
 from calsync.emulator.server import EmulatorServer
 from calsync.runtime.connection import GraphEndpoints, TenantConnection
 from calsync.runtime.enablement import enable_sync
-from calsync.runtime.jobs import names
 from calsync.runtime.jobs.app import build_job_app
 from calsync.runtime.jobs.connection import conninfo_of
 from calsync.runtime.jobs.dispatch import JobDispatcher
@@ -143,8 +143,8 @@ async def queue_cycle(url: str, mailboxes: list[str]) -> None:
     dispatcher = JobDispatcher(build_job_app(url, JobsSettings()))
     await dispatcher.open()
     try:
-        for mailbox in mailboxes:
-            await dispatcher.defer_pull(mailbox, reason=names.SCHEDULED)
+        now = datetime.now(UTC)
+        await dispatcher.defer_scheduled_pulls((mailbox, now) for mailbox in mailboxes)
     finally:
         await dispatcher.close()
 

@@ -101,6 +101,11 @@ async def test_the_tick_queues_each_mailbox_first_pull_spread_over_a_minute(
                 abort_reason=lambda: None,
             )
             await tick(context, timestamp=int(before.timestamp()))
+        # Queued again in one batch with one that is new: the waiting ones refuse, the new one
+        # is queued on its own.
+        later = before + timedelta(seconds=30)
+        again = [(mailbox, later) for mailbox in [*mailboxes[:3], "new@harborview.example"]]
+        assert await services.dispatcher.defer_scheduled_pulls(again) == 1
     await runtime.close()
     await services.locks.close()
     engine.dispose()
@@ -110,7 +115,10 @@ async def test_the_tick_queues_each_mailbox_first_pull_spread_over_a_minute(
             "FROM procrastinate_jobs WHERE task_name = %s AND status = 'todo'",
             (names.PULL_TASK,),
         ).fetchall()
-    assert sorted(mailbox for mailbox, *_ in pulls) == sorted(mailboxes)
+    assert sorted(mailbox for mailbox, *_ in pulls) == sorted(
+        [*mailboxes, "new@harborview.example"]
+    )
+    pulls = [pull for pull in pulls if pull[0] != "new@harborview.example"]
     moments = sorted(at for _, at, *_ in pulls)
     assert len(set(moments)) == len(moments)
     assert before <= moments[0]

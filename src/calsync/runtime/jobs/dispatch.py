@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from procrastinate import App
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.jobs import JobDeferrer
 
 from calsync.runtime.jobs import names
 
@@ -46,8 +47,28 @@ class JobDispatcher:
 
     async def defer_pull(self, mailbox: str, *, reason: str, at: datetime | None = None) -> bool:
         """Pull `mailbox` at `at` (now by default), never beside another pull of it."""
+        return await _refusable(self._pull_deferrer(mailbox, reason, at).defer_async())
+
+    async def defer_scheduled_pulls(self, planned: Iterable[tuple[str, datetime]]) -> int:
+        """Queue many scheduled pulls (mailbox, slot) in one statement; returns how many.
+
+        A tick may queue thousands (every mailbox of a large firm before its first run). If one
+        was queued meanwhile (its queueing lock refuses it), each is queued on its own instead.
+        """
+        deferrers = [self._pull_deferrer(mailbox, names.SCHEDULED, at) for mailbox, at in planned]
+        if not deferrers:
+            return 0
+        try:
+            await self.app.job_manager.batch_defer_jobs_async(
+                [deferrer.make_new_job() for deferrer in deferrers]
+            )
+        except AlreadyEnqueued:
+            return sum([await _refusable(deferrer.defer_async()) for deferrer in deferrers])
+        return len(deferrers)
+
+    def _pull_deferrer(self, mailbox: str, reason: str, at: datetime | None) -> JobDeferrer:
         address = mailbox.strip().lower()
-        deferrer = self.app.configure_task(
+        return self.app.configure_task(
             names.PULL_TASK,
             lock=names.mailbox_lock(address),
             queueing_lock=names.pull_queueing_lock(address, reason),
@@ -55,8 +76,8 @@ class JobDispatcher:
                 names.SCHEDULED_PRIORITY if reason == names.SCHEDULED else names.FOLLOW_UP_PRIORITY
             ),
             schedule_at=at,
+            task_kwargs={"mailbox": address, "reason": reason},
         )
-        return await _refusable(deferrer.defer_async(mailbox=address, reason=reason))
 
     async def defer_pulls(self, mailboxes: Iterable[str], *, reason: str) -> list[str]:
         """Pull each of `mailboxes` now; returns those queued (the others were waiting already)."""

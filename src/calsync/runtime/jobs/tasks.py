@@ -149,8 +149,7 @@ async def tick(context: JobContext, timestamp: int) -> None:
         for pull in plan_pulls(mailboxes, runs, period, now, horizon)
         if pull.mailbox not in waiting
     ]
-    for pull in planned:
-        await services.dispatcher.defer_pull(pull.mailbox, reason=names.SCHEDULED, at=pull.at)
+    await services.dispatcher.defer_scheduled_pulls((pull.mailbox, pull.at) for pull in planned)
     if outbox:
         # Safety net for changes committed where no one deferred a push (CLI, scripts).
         await services.dispatcher.defer_push()
