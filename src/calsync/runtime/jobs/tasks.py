@@ -29,7 +29,7 @@ from calsync.crm.services.organization import get_organization
 from calsync.runtime.held_deletions import NothingHeldError, require_held
 from calsync.runtime.jobs import names
 from calsync.runtime.jobs.scheduling import last_runs, plan_pulls, waiting_scheduled_pulls
-from calsync.runtime.jobs.services import WorkerServices, services_of
+from calsync.runtime.jobs.services import services_of
 from calsync.runtime.jobs.settings import JobsSettings
 from calsync.runtime.webhooks import SubscriptionKeeper
 from calsync.sync.storage.models import OutboxEntry
@@ -198,6 +198,3 @@ def register_tasks(app: App, settings: JobsSettings) -> None:
         queueing_lock=names.TICK_LOCK,
         priority=names.TICK_PRIORITY,
     )(tick_task)
-
-
-__all__ = ["WorkerServices", "register_tasks"]
