@@ -195,3 +195,28 @@ async def test_a_retried_create_after_a_crash_neither_duplicates_nor_loses_the_n
     assert await _outlook_subjects(world) == ["Workshop v2"]
     assert world.log("conflict_microsoft365_won") == []
     assert _outbox(world) == []
+
+
+async def test_a_crash_before_the_batch_was_sent_leaves_an_intent_that_costs_nothing(
+    world: World,
+) -> None:
+    event_id = world.crm_create(ADELE, "Quarterly call", soon(6))
+    await world.sync.run_once()
+    world.crm_update(event_id, subject="Quarterly call v1")
+    await _push_and_crash(world, "push.before_graph_write")
+    link = world.link_of(event_id)
+    assert link is not None
+    assert link.pending_snapshot is not None  # committed before anything was sent
+    world.crm_update(event_id, subject="Quarterly call v2")
+
+    report = await world.sync.push_pending()
+
+    assert (report.pushed, report.waiting_for_pull, report.failed) == (1, 0, 0)
+    link = world.link_of(event_id)
+    assert link is not None
+    assert link.pending_snapshot is None
+    assert (await world.outlook_event(ADELE, link.graph_id)).subject == "Quarterly call v2"
+    await world.sync.run_once()
+    assert _subject(world, event_id) == "Quarterly call v2"
+    assert world.log("conflict_microsoft365_won") == []
+    assert _outbox(world) == []
