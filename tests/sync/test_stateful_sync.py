@@ -597,8 +597,8 @@ class SyncMachine(RuleBasedStateMachine):
         except GraphError:
             series.uncertain = True
 
-    def _crm_series_event(self, pick: int, *, masters: bool) -> tuple[Series, Event] | None:
-        """An organizer's synced series (`masters`) or occurrence of one, in the CRM."""
+    def _crm_series_events(self, *, masters: bool) -> list[tuple[Series, Event]]:
+        """The organizers' synced series (`masters`) or occurrences of them, in the CRM."""
         part = (
             Event.m365_recurrence_summary.is_not(None)
             if masters
@@ -611,23 +611,25 @@ class SyncMachine(RuleBasedStateMachine):
                 .where(SyncLinkRecord.is_organizer.is_(True), part)
                 .order_by(Event.id)
             ).all()
-        choices = [
+        return [
             (self.series[_key_of(event.subject)], event)
             for event in events
             if _key_of(event.subject) in self.series
         ]
-        if not choices:
-            return None
-        return choices[pick % len(choices)]
+
+    def _crm_series_event(self, pick: int, *, masters: bool) -> tuple[Series, Event] | None:
+        choices = self._crm_series_events(masters=masters)
+        return choices[pick % len(choices)] if choices else None
 
     @rule(pick=PICK, location=st.sampled_from(["Board room", "Room 1", ""]))
     def crm_edit_occurrence(self, pick: int, location: str) -> None:
         """Editing an imported occurrence in the CRM must make an exception in Outlook."""
         chosen = self._crm_series_event(pick, masters=False)
-        if chosen is None:
-            return
+        if chosen is not None:
+            self._edit_occurrence_in_crm(*chosen, location)
+
+    def _edit_occurrence_in_crm(self, series: Series, event: Event, location: str) -> None:
         self.env.steps += 1
-        series, event = chosen
         assert event.original_start is not None
         subject = f"{_key_of(event.subject)} crm{self._key()}"
         try:
@@ -641,16 +643,43 @@ class SyncMachine(RuleBasedStateMachine):
     def crm_edit_series(self, pick: int, location: str) -> None:
         """The series' own fields edited in the CRM reach the master in Outlook."""
         chosen = self._crm_series_event(pick, masters=True)
-        if chosen is None:
-            return
+        if chosen is not None:
+            self._edit_series_in_crm(*chosen, location)
+
+    def _edit_series_in_crm(self, series: Series, event: Event, location: str) -> None:
         self.env.steps += 1
-        series, event = chosen
         subject = f"{_key_of(event.subject)} crm{self._key()}"
         try:
             self.world.crm_update(event.id, subject=subject, location=location)
         except CrmError:
             return
         series.subjects.append(("crm", subject))
+
+    @rule(pick=PICK, occurrence_first=st.booleans())
+    def crm_edits_a_series_and_one_of_its_occurrences(
+        self, pick: int, occurrence_first: bool
+    ) -> None:
+        """A person renames a series and one meeting of it in the CRM before the next sync: both
+        edits must survive (an occurrence's own value beats a series edit, as in Outlook)."""
+        chosen = self._crm_series_event(pick, masters=False)
+        if chosen is None:
+            return
+        series, occurrence = chosen
+        master = next(
+            (
+                event
+                for _, event in self._crm_series_events(masters=True)
+                if event.id == occurrence.series_event_id
+            ),
+            None,
+        )
+        if master is None:
+            return
+        if occurrence_first:
+            self._edit_occurrence_in_crm(series, occurrence, "Room 1")
+        self._edit_series_in_crm(series, master, "Main office")
+        if not occurrence_first:
+            self._edit_occurrence_in_crm(series, occurrence, "Room 1")
 
     @rule(pick=PICK, masters=st.booleans())
     def crm_delete_series_part(self, pick: int, masters: bool) -> None:
@@ -864,6 +893,16 @@ class SyncMachine(RuleBasedStateMachine):
             assert not left, f"series {key} is gone from Outlook but the CRM still has {left}"
             return
         masters = [e for e in crm if e.m365_recurrence_summary is not None]
+        instances = {
+            e.original_start: e
+            for e in self._run(self.world.outlook_events(mailbox))
+            if e.series_master_id == master.id
+        }
+        if not instances and not masters:
+            # Every occurrence was cancelled before the series was ever synced: delta never
+            # showed it, and an empty series has nothing to show in the CRM.
+            assert not crm, f"series {key}: {[e.subject for e in crm]}"
+            return
         assert len(masters) == 1, f"series {key} is in the CRM {len(masters)} times"
         [crm_master] = masters
         assert crm_master.m365_recurrence_summary == series.summary, (key, series.shape)
@@ -876,11 +915,6 @@ class SyncMachine(RuleBasedStateMachine):
         counts = Counter(e.original_start for e in occurrences)
         twice = sorted(slot for slot, count in counts.items() if count > 1 and slot is not None)
         assert not twice, f"series {key}: occurrences {twice} are in the CRM twice"
-        instances = {
-            e.original_start: e
-            for e in self._run(self.world.outlook_events(mailbox))
-            if e.series_master_id == master.id
-        }
         assert set(counts) == set(instances), (
             f"series {key}: CRM occurrences {sorted(map(str, counts))}, Outlook "
             f"{sorted(map(str, instances))}"
