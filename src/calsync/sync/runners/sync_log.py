@@ -1,22 +1,32 @@
-"""The sync log of a run: every write, conflict, notice and error, in words a person can act on."""
+"""The sync log of a run: every write, conflict, notice and error, in words a person can act on.
+
+A run collects its lines as plain rows and writes them with one multi-row insert in its final
+transaction. An initial import logs a line per created event; as ORM objects those lines cost more
+than the events' own inserts (object construction, then a flush of one INSERT each), see
+docs/benchmarks.md.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from calsync.crm.services.event_import import table_of
 from calsync.sync.actions import SyncNotice
 from calsync.sync.storage.models import Direction, LogKind, SyncLogEntry
 
 
 @dataclass
 class RunLog:
-    """Collects one run's log lines; `write_to` adds them to the run's final transaction."""
+    """Collects one run's log lines (rows of `sync_log`); `write_to` inserts them in the run's
+    final transaction, in the order they were recorded."""
 
     run_id: int | None
     mailbox: str | None
-    lines: list[SyncLogEntry] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)
 
     def action(
         self,
@@ -76,20 +86,23 @@ class RunLog:
         field_name: str | None,
     ) -> None:
         self.lines.append(
-            SyncLogEntry(
-                run_id=self.run_id,
-                mailbox=self.mailbox,
-                crm_event_id=crm_event_id,
-                graph_id=graph_id,
-                kind=kind,
-                direction=direction,
-                code=code[:64],
-                severity=severity,
-                field=field_name[:64] if field_name else None,
-                message=message,
-            )
+            {
+                "run_id": self.run_id,
+                "mailbox": self.mailbox,
+                "crm_event_id": crm_event_id,
+                "graph_id": graph_id,
+                "kind": kind,
+                "direction": direction,
+                "code": code[:64],
+                "severity": severity,
+                "field": field_name[:64] if field_name else None,
+                "message": message,
+            }
         )
 
     def write_to(self, session: Session) -> None:
-        session.add_all(self.lines)
+        """Insert the collected lines now, in `session`'s transaction (they commit or roll back
+        with it), and start collecting afresh."""
+        if self.lines:
+            session.execute(insert(table_of(SyncLogEntry)), self.lines)
         self.lines = []
