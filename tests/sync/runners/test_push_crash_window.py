@@ -10,12 +10,13 @@ commits the values it is about to send first, so the next run recognises its own
 from __future__ import annotations
 
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from calsync.crm.services.event_input import AttendeeInput
-from calsync.graph.models import Location
+from calsync.graph.models import Location, PatternedRecurrence, RecurrencePattern, RecurrenceRange
 from calsync.sync.storage.models import OutboxEntry
 from tests.fixtures.emulator import ADELE
 from tests.sync.runners.world import World, soon
@@ -220,3 +221,44 @@ async def test_a_crash_before_the_batch_was_sent_leaves_an_intent_that_costs_not
     assert _subject(world, event_id) == "Quarterly call v2"
     assert world.log("conflict_microsoft365_won") == []
     assert _outbox(world) == []
+
+
+async def test_an_occurrence_edit_survives_a_crash_after_its_series_edit_reached_outlook(
+    world: World,
+) -> None:
+    """The series' pushed subject reached every occurrence in Outlook before the crash; the
+    occurrence's own CRM subject, pushed after it, must still win there."""
+    start = soon(5, 15)
+    pattern = PatternedRecurrence(
+        pattern=RecurrencePattern(type="daily", interval=1),
+        range=RecurrenceRange(
+            type="numbered",
+            start_date=start.astimezone(ZoneInfo("America/New_York")).date(),
+            number_of_occurrences=3,
+        ),
+    )
+    master = await world.outlook_create(ADELE, "Budget sprint", start, recurrence=pattern)
+    await world.sync.run_once()
+    events = world.crm_events(ADELE)
+    [series] = [event for event in events if event.m365_recurrence_summary]
+    second = sorted((e for e in events if e.series_event_id), key=lambda e: e.start_at)[1]
+    world.crm_update(series.id, subject="Budget sprint (moved to Q3)")
+    world.crm_update(second.id, subject="Budget sprint with the auditors")
+    await _push_and_crash(world)  # the master's batch went first, then the crash
+
+    await world.sync.run_once()
+
+    outlook = sorted(
+        [e async for e in world.outlook.instances(ADELE, master.id, soon(0), soon(30))],
+        key=lambda e: e.times().start,
+    )
+    assert [e.subject for e in outlook] == [
+        "Budget sprint (moved to Q3)",
+        "Budget sprint with the auditors",
+        "Budget sprint (moved to Q3)",
+    ]
+    crm = sorted(
+        (e for e in world.crm_events(ADELE) if e.series_event_id), key=lambda e: e.start_at
+    )
+    assert [e.subject for e in crm] == [e.subject for e in outlook]
+    assert world.log("conflict_microsoft365_won") == []

@@ -51,6 +51,7 @@ from calsync.sync.actions import (
 )
 from calsync.sync.errors import SyncError
 from calsync.sync.guard import check_mass_deletion
+from calsync.sync.merge import changed_fields
 from calsync.sync.plan import (
     pending_write_of,
     plan_graph_write_result,
@@ -474,9 +475,16 @@ class PushRunner:
             select(SyncLinkRecord).where(SyncLinkRecord.crm_event_id == group.crm_event_id)
         )
         link = sync_link_of(record) if record is not None else None
-        if record is not None and settled is not None:
+        if record is not None and link is not None and settled is not None:
             # Committed with the intent below: the link describes the version just read.
+            took_effect = changed_fields(link.base, settled.link.base)
             link = settled.link
+            if took_effect and link.event_type is GraphEventType.SERIES_MASTER:
+                # Our series write reached the occurrences too: rebase them as its record would.
+                rebase_occurrences_on_series_push(
+                    session,
+                    UpdateInGraph(link.graph_id, link.mailbox, took_effect, link.base, None),
+                )
             record.base = snapshot_to_json(link.base)
             record.etag = link.change_key
             record.change_key = settled.change_key
