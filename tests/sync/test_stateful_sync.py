@@ -196,14 +196,15 @@ class Series:
 
     def allowed_occurrence_subjects(self, slot: datetime) -> set[str]:
         """An occurrence's own subject edit sticks (a later series edit no longer reaches it);
-        without one it shows the series' subject. An Outlook edit of the series made before the
-        CRM's own edit of the occurrence was synced may win that conflict."""
+        without one it shows the series' subject. An Outlook edit of the series, which changes
+        the plain occurrence in Outlook, may win the conflict with the CRM's own edit of it."""
         own = self.slot_subjects.get(slot)
         if not own:
             return allowed_subjects(self.subjects)
         allowed = allowed_subjects(own)
         if own[-1][0] == "crm":
-            allowed.update(value for side, value in self.subjects[-1:] if side == "outlook")
+            outlook = [value for side, value in self.subjects if side == "outlook"]
+            allowed.update(outlook[-1:])
         return allowed
 
 
