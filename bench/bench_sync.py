@@ -10,10 +10,12 @@ sync process measures:
 
 1. **bare delta read**: httpx + ``json.loads`` over every mailbox's full calendarView delta round
    (same window and page size as the engine), in events/s;
-2. **initial import**: ``SyncEngine.run_once()`` on an empty CRM (push, pull every synced mailbox,
-   push), in events/s, and its ratio to the bare read (goal >= 0.5). With ``--pull-concurrency N``
-   the mailboxes are pulled N at a time instead, as the runtime's scheduler does with its
-   ``engine_concurrency`` (then the same push, deferred re-pulls and push as ``run_once``);
+2. **initial import**, on an empty CRM, in events/s and as a ratio to the bare read (goal >= 0.5),
+   twice, each on its own empty CRM in its own sync process (with its own bare read just before):
+   **N at a time**, the mailboxes pulled N at a time as the runtime's scheduler pulls them (N is
+   the runtime's ``engine_concurrency`` unless ``--pull-concurrency`` says otherwise; then the same
+   push, deferred re-pulls and push as ``run_once``) — the figure the product gives — and
+   **1 at a time**, ``SyncEngine.run_once()`` (push, pull each synced mailbox in turn, push);
 3. **echoes after the import**: Graph writes made by that run and outbox entries left (goal 0);
 4. **steady state**: ``run_once()`` again with nothing changed; Graph requests per mailbox, from
    the emulator's request counts (goal exactly 1);
@@ -30,7 +32,7 @@ Figures are printed, never asserted; ``--json PATH`` also writes them as JSON.
 
     .venv/bin/python bench/bench_sync.py --scale quick          # under a minute
     .venv/bin/python bench/bench_sync.py --scale 40x500         # 20,000 events
-    .venv/bin/python bench/bench_sync.py --scale 40x500 --pull-concurrency 4
+    .venv/bin/python bench/bench_sync.py --scale 40x500 --pull-concurrency 1   # run_once only
     .venv/bin/python bench/bench_sync.py                        # 100,000 events (issue 5's size)
 """
 
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import json
 import re
 import resource
@@ -100,6 +103,17 @@ def parse_scale(text: str, field: str = "--scale") -> Scale:
     if not 10 <= events <= 5000:
         raise BenchInputError(field, f"{events} events per mailbox is outside 10 … 5000")
     return Scale(mailboxes, events)
+
+
+def runtime_engine_concurrency() -> int:
+    """How many engine calls (pulls) the sync runtime runs at a time by default: the import figure
+    the product gives is measured that way."""
+    from calsync.runtime.service import SyncRuntime
+
+    default = inspect.signature(SyncRuntime.__init__).parameters["engine_concurrency"].default
+    if not isinstance(default, int):
+        raise TypeError("SyncRuntime's engine_concurrency has no integer default")
+    return default
 
 
 def mailbox_addresses(count: int) -> list[str]:
@@ -438,9 +452,15 @@ async def import_everything(engine: Any, concurrency: int) -> Any:
 
 
 async def run_sync(
-    info: dict[str, Any], scale: Scale, edits: int, import_only: bool, concurrency: int = 1
+    info: dict[str, Any],
+    scale: Scale,
+    edits: int,
+    import_only: bool,
+    concurrency: int = 1,
+    bare_read: bool = True,
 ) -> SyncFigures:
-    """Steps 1–7 of the module docstring, in this process."""
+    """Steps 1–7 of the module docstring, in this process; with `import_only`, the bare read (if
+    `bare_read`) and the import only."""
     import httpx
 
     from calsync.crm.models import Event
@@ -473,7 +493,7 @@ async def run_sync(
             graph_url=info["base_url"] + "/v1.0",
             ca_bundle=Path(info["ca_path"]),
         )
-        if not import_only:
+        if bare_read:
             started, cpu = time.perf_counter(), time.process_time()
             figures.bare_items = await bare_delta_read(info, mailboxes, window)
             figures.bare_seconds = time.perf_counter() - started
@@ -540,24 +560,47 @@ async def run_sync(
     return figures
 
 
+def sync_process(
+    emulator: EmulatorProcess,
+    edits: int,
+    concurrency: int,
+    *,
+    import_only: bool = False,
+    bare_read: bool = True,
+) -> SyncFigures:
+    """Run one sync process (its own empty CRM) against the running emulator."""
+    output = subprocess.run(
+        [sys.executable, __file__, "--run-sync", "--scale", str(emulator.scale)]
+        + ["--edits", str(edits), "--ready-file", str(emulator.ready_file)]
+        + ["--pull-concurrency", str(concurrency)]
+        + (["--import-only"] if import_only else [])
+        + ([] if bare_read else ["--no-bare-read"]),
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    ).stdout
+    return SyncFigures(**json.loads(output.strip().splitlines()[-1]))
+
+
 def measure(
-    scale: Scale, edits: int, import_only: bool, work: Path, concurrency: int = 1
-) -> tuple[SyncFigures, float]:
-    """Start the emulator loaded with `scale`, run the sync process against it; returns the
+    scale: Scale, edits: int, work: Path, concurrency: int
+) -> tuple[SyncFigures, SyncFigures | None, float]:
+    """Start the emulator loaded with `scale`; import 1 mailbox at a time in one sync process
+    (when `concurrency` > 1), then run every step with `concurrency` in another. Returns those
     figures and the emulator's load time."""
     with EmulatorProcess(scale, work) as emulator:
-        output = subprocess.run(
-            [sys.executable, __file__, "--run-sync", "--scale", str(scale)]
-            + ["--edits", str(edits), "--ready-file", str(emulator.ready_file)]
-            + ["--pull-concurrency", str(concurrency)]
-            + (["--import-only"] if import_only else []),
-            check=True,
-            stdout=subprocess.PIPE,
-            text=True,
-        ).stdout
-        return SyncFigures(**json.loads(output.strip().splitlines()[-1])), float(
-            emulator.info["load_seconds"]
-        )
+        sequential = None
+        if concurrency > 1:
+            sequential = sync_process(emulator, 0, 1, import_only=True)
+            progress("import 1 mailbox at a time done")
+        main = sync_process(emulator, edits, concurrency)
+        return main, sequential, float(emulator.info["load_seconds"])
+
+
+def measure_memory(scale: Scale, work: Path, concurrency: int) -> SyncFigures:
+    """An import-only sync process at `scale` (its peak RSS), without the bare read."""
+    with EmulatorProcess(scale, work) as emulator:
+        return sync_process(emulator, 0, concurrency, import_only=True, bare_read=False)
 
 
 # ----- the report --------------------------------------------------------------------------------
@@ -567,28 +610,48 @@ def _rate(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else 0.0
 
 
-def report(main: SyncFigures, load_seconds: float, second: SyncFigures | None) -> list[str]:
-    """The printed lines; every figure has a fixed label (the smoke test looks for them)."""
+def import_lines(figures: SyncFigures, product: bool) -> list[str]:
+    """An import's rate, its ratio to the bare read taken in the same sync process just before,
+    and the sync process's CPU per event for both. `product`: pulled as the runtime pulls."""
+    bare_rate = _rate(figures.bare_items, figures.bare_seconds)
+    import_rate = _rate(figures.import_items, figures.import_seconds)
+    ratio = import_rate / bare_rate if bare_rate > 0 else 0.0
+    at_a_time = _at_a_time(figures.pull_concurrency)
+    import_cpu = _per_event_ms(figures.import_cpu_seconds, figures)
+    how = "as the runtime pulls" if product else "SyncEngine.run_once()"
+    return [
+        f"  {'initial import, ' + at_a_time:36s}{import_rate:9,.0f} events/s "
+        f"({how}; {figures.import_items:,} items, {figures.import_seconds:.1f} s, "
+        f"{figures.crm_events_after_import:,} CRM events, "
+        f"{figures.import_failed_mailboxes} failed mailboxes; bare read {bare_rate:,.0f} "
+        "events/s)",
+        f"  {'import / bare read, ' + at_a_time:36s}{ratio:9.2f}   (goal >= 0.5)",
+        f"  {'CPU per event, ' + at_a_time:36s}{import_cpu:9.3f}"
+        f" ms importing, {_per_event_ms(figures.bare_cpu_seconds, figures):.3f} ms in the bare "
+        "read (sync process; steadier than the rates when other processes share the cores)",
+    ]
+
+
+def report(
+    main: SyncFigures,
+    load_seconds: float,
+    second: SyncFigures | None,
+    sequential: SyncFigures | None = None,
+) -> list[str]:
+    """The printed lines; every figure has a fixed label (the smoke test looks for them).
+    `main` pulled its mailboxes as the runtime does; `sequential`, if measured, one at a time."""
     bare_rate = _rate(main.bare_items, main.bare_seconds)
-    import_rate = _rate(main.import_items, main.import_seconds)
     steady = main.steady_requests_per_mailbox or [0]
     per_change = main.push_http_requests / main.edits if main.edits else 0.0
     items_per_change = main.push_mailbox_requests / main.edits if main.edits else 0.0
-    ratio = import_rate / bare_rate if bare_rate > 0 else 0.0
     lines = [
         f"sync benchmark: {main.mailboxes} mailboxes x {main.events // main.mailboxes} events = "
         f"{main.events:,} events (a fifth occurrences, {ATTENDEES_PER_EVENT} attendees each)",
         f"  emulator load (separate process)    {load_seconds:9.1f} s",
         f"  bare delta read                     {bare_rate:9,.0f} events/s "
         f"({main.bare_items:,} items, {main.bare_seconds:.1f} s)",
-        f"  {_import_label(main.pull_concurrency):36s}{import_rate:9,.0f} events/s "
-        f"({main.import_items:,} items, {main.import_seconds:.1f} s, "
-        f"{main.crm_events_after_import:,} CRM events, "
-        f"{main.import_failed_mailboxes} failed mailboxes)",
-        f"  import / bare read ratio            {ratio:9.2f}   (goal >= 0.5)",
-        f"  sync process CPU per event          {_per_event_ms(main.import_cpu_seconds, main):9.3f}"
-        f" ms importing, {_per_event_ms(main.bare_cpu_seconds, main):.3f} ms in the bare read "
-        "(what the figures above cost when other processes share the cores)",
+        *import_lines(main, product=True),
+        *(import_lines(sequential, product=False) if sequential is not None else []),
         f"  echoed writes after import          {main.import_echo_graph_writes:9d}   "
         f"(Graph writes; {main.import_echo_outbox_entries} outbox entries left; goal 0)",
         f"  steady-state requests per mailbox   {min(steady):9d}   (max {max(steady)}, "
@@ -624,10 +687,8 @@ def _per_event_ms(seconds: float, figures: SyncFigures) -> float:
     return 1000 * seconds / figures.events if figures.events else 0.0
 
 
-def _import_label(concurrency: int) -> str:
-    if concurrency <= 1:
-        return "initial import (run_once)"
-    return f"initial import ({concurrency} pulls at a time)"
+def _at_a_time(concurrency: int) -> str:
+    return "1 at a time" if concurrency <= 1 else f"{concurrency} at a time"
 
 
 # ----- command line ------------------------------------------------------------------------------
@@ -659,43 +720,50 @@ def main() -> None:
     parser.add_argument(
         "--pull-concurrency",
         type=int,
-        default=1,
-        help="pull this many mailboxes at a time in the import (default 1: run_once)",
+        help="pull this many mailboxes at a time in the import (default: the runtime's "
+        "engine_concurrency); above 1, an import 1 at a time (run_once) is measured too",
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--serve-emulator", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--run-sync", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--import-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-bare-read", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     scale: Scale = args.scale
     edits = scale.events // 10 if args.edits is None else args.edits
     if edits < 0:
         parser.error("argument --edits: must be 0 or more")
-    if not 1 <= args.pull_concurrency <= 64:
+    concurrency: int = (
+        runtime_engine_concurrency() if args.pull_concurrency is None else args.pull_concurrency
+    )
+    if not 1 <= concurrency <= 64:
         parser.error("argument --pull-concurrency: must be 1 … 64")
     if args.serve_emulator:
         serve_emulator(scale, args.ready_file)
         return
     if args.run_sync:
         info = json.loads(args.ready_file.read_text())
-        figures = asyncio.run(run_sync(info, scale, edits, args.import_only, args.pull_concurrency))
+        figures = asyncio.run(
+            run_sync(info, scale, edits, args.import_only, concurrency, not args.no_bare_read)
+        )
         print(json.dumps(asdict(figures)))
         return
 
     with tempfile.TemporaryDirectory(prefix="calsync-bench-sync-") as work:
-        main_figures, load_seconds = measure(scale, edits, False, Path(work), args.pull_concurrency)
+        main_figures, sequential, load_seconds = measure(scale, edits, Path(work), concurrency)
         second = None
         if not args.no_memory_run:
             second_scale = args.memory_scale or default_memory_scale(scale)
-            second, _ = measure(second_scale, 0, True, Path(work), args.pull_concurrency)
-    for line in report(main_figures, load_seconds, second):
+            second = measure_memory(second_scale, Path(work), concurrency)
+    for line in report(main_figures, load_seconds, second, sequential):
         print(line)
     if args.json is not None:
         args.json.write_text(
             json.dumps(
                 {
                     "main": asdict(main_figures),
+                    "import_one_at_a_time": asdict(sequential) if sequential else None,
                     "emulator_load_seconds": load_seconds,
                     "memory_run": asdict(second) if second else None,
                 },

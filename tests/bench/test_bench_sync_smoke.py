@@ -4,6 +4,7 @@ Timings are printed by the benchmark and never asserted here."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
@@ -12,13 +13,21 @@ from typing import Any
 
 import pytest
 
+from calsync.runtime.service import SyncRuntime
+
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_sync.py"
 
+# How many mailboxes the runtime pulls at a time, which the benchmark's main import uses.
+RUNTIME_PULLS = inspect.signature(SyncRuntime.__init__).parameters["engine_concurrency"].default
 FIGURE_LABELS = (
     "emulator load (separate process)",
     "bare delta read",
-    "initial import (run_once)",
-    "import / bare read ratio",
+    f"initial import, {RUNTIME_PULLS} at a time",
+    f"import / bare read, {RUNTIME_PULLS} at a time",
+    f"CPU per event, {RUNTIME_PULLS} at a time",
+    "initial import, 1 at a time",
+    "import / bare read, 1 at a time",
+    "CPU per event, 1 at a time",
     "echoed writes after import",
     "steady-state requests per mailbox",
     "CRM edits saved",
@@ -56,12 +65,36 @@ def test_prints_every_figure(smoke_run: tuple[str, dict[str, Any]]) -> None:
 
 def test_import_reads_every_event_of_every_mailbox(smoke_run: tuple[str, dict[str, Any]]) -> None:
     _, figures = smoke_run
-    main = figures["main"]
-    assert main["events"] == 20
-    assert main["bare_items"] == main["import_items"] == 20
-    assert main["import_failed_mailboxes"] == 0
+    for run in (figures["main"], figures["import_one_at_a_time"]):
+        assert run["events"] == 20
+        assert run["bare_items"] == run["import_items"] == 20
+        assert run["import_failed_mailboxes"] == 0
+        assert run["crm_events_after_import"] == 21  # 20 items and the series of 4 occurrences
     assert figures["memory_run"]["events"] == 10
     assert figures["memory_run"]["import_items"] == 10
+
+
+def test_the_import_is_measured_as_the_runtime_pulls_and_one_at_a_time(
+    smoke_run: tuple[str, dict[str, Any]],
+) -> None:
+    _, figures = smoke_run
+    assert RUNTIME_PULLS > 1
+    assert figures["main"]["pull_concurrency"] == RUNTIME_PULLS
+    assert figures["import_one_at_a_time"]["pull_concurrency"] == 1
+
+
+def test_pull_concurrency_one_measures_run_once_only(tmp_path: Path) -> None:
+    figures_file = tmp_path / "figures.json"
+    result = run_bench(
+        *("--scale", "smoke", "--no-memory-run", "--edits", "0", "--pull-concurrency", "1"),
+        *("--json", str(figures_file)),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "initial import, 1 at a time" in result.stdout
+    assert f" {RUNTIME_PULLS} at a time" not in result.stdout
+    figures = json.loads(figures_file.read_text())
+    assert figures["main"]["pull_concurrency"] == 1
+    assert figures["import_one_at_a_time"] is None
 
 
 def test_quiet_run_costs_one_request_per_mailbox(smoke_run: tuple[str, dict[str, Any]]) -> None:
@@ -86,6 +119,13 @@ def test_every_edit_is_pushed(smoke_run: tuple[str, dict[str, Any]]) -> None:
     assert main["push_pushed"] == 2
     assert main["push_failed"] == 0
     assert 1 <= main["push_http_requests"] <= main["edits"]  # never more than one per change
+
+
+def test_unusable_pull_concurrency_is_refused_before_anything_starts() -> None:
+    result = run_bench("--scale", "smoke", "--pull-concurrency", "0")
+    assert result.returncode == 2
+    assert "--pull-concurrency: must be 1 … 64" in result.stderr
+    assert result.stdout == ""
 
 
 @pytest.mark.parametrize(
