@@ -16,6 +16,7 @@ PULL_TASK = "calsync.pull"
 TICK_TASK = "calsync.tick"
 SUBSCRIPTIONS_TASK = "calsync.subscriptions"
 HELD_DELETIONS_TASK = "calsync.held_deletions"
+PRUNE_TASK = "calsync.prune_sync_log"
 
 PUSH_LOCK = "push"
 PUSH_QUEUEING_LOCK = "push"
@@ -24,6 +25,10 @@ PUSH_QUEUEING_LOCK = "push"
 PUSH_RETRY_QUEUEING_LOCK = "push-retry"
 TICK_LOCK = "tick"
 SUBSCRIPTIONS_LOCK = "subscriptions"
+PRUNE_LOCK = "prune"
+# Once a day, at a quiet hour (UTC); a worker that was down then prunes at the next day's slot.
+PRUNE_CRON = "17 3 * * *"
+PRUNE_PRIORITY = 0
 
 TICK_PRIORITY = 30
 PUSH_PRIORITY = 20

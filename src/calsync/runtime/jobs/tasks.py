@@ -12,6 +12,8 @@
   deletions, recorded under the mailbox's locks, then a push and a pull that carry it out.
 - `calsync.subscriptions` (lock `subscriptions`): creates, renews and removes the webhook
   subscriptions (when `CALSYNC_PUBLIC_URL` is set).
+- `calsync.prune_sync_log` (periodic, daily; lock `prune`): deletes the sync log lines and runs
+  older than the organisation's retention, in small batches (`retention`).
 
 The engine's state is in the database and every job is safe to run again, so the job of a worker
 that died is simply run again (`recovery`).
@@ -176,6 +178,11 @@ async def keep_subscriptions(context: JobContext) -> None:
     await keeper.maintain(graph, engine.synced_mailboxes(), datetime.now(UTC))
 
 
+async def prune_sync_log(context: JobContext, timestamp: int) -> None:
+    """The daily sync log retention, as the single-process service does it from its scheduler."""
+    await services_of(context).runtime.prune_sync_history()
+
+
 def register_tasks(app: App, settings: JobsSettings) -> None:
     """Register CalSync's tasks (and the periodic tick) on `app`."""
     retry = UNEXPECTED_FAILURE_RETRY
@@ -192,6 +199,12 @@ def register_tasks(app: App, settings: JobsSettings) -> None:
     app.task(name=names.HELD_DELETIONS_TASK, pass_context=True, retry=retry)(
         carry_out_held_decision
     )
+    prune_task = app.task(
+        name=names.PRUNE_TASK, pass_context=True, retry=retry, lock=names.PRUNE_LOCK
+    )(prune_sync_log)
+    app.periodic(
+        cron=names.PRUNE_CRON, queueing_lock=names.PRUNE_LOCK, priority=names.PRUNE_PRIORITY
+    )(prune_task)
     tick_task = app.task(name=names.TICK_TASK, pass_context=True, lock=names.TICK_LOCK)(tick)
     app.periodic(
         cron=settings.tick_cron,
