@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import socket
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from calsync.cli import app
+from calsync.runtime.metrics import serve_metrics
 
 
 def _closed_port() -> int:
@@ -48,3 +50,28 @@ def test_the_worker_refuses_to_start(
     result = CliRunner().invoke(app, ["worker"])
     assert result.exit_code == 1
     assert problem in result.output.replace("\n", " ")
+
+
+def test_a_worker_refuses_a_metrics_port_it_cannot_bind(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "CALSYNC_DATABASE_URL", f"postgresql+psycopg://calsync@127.0.0.1:{_closed_port()}/x"
+    )
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(app, ["worker", "--metrics-port", str(port)])
+    assert result.exit_code == 1
+    assert f"--metrics-port: cannot serve metrics at 127.0.0.1:{port}" in result.output
+
+
+def test_a_worker_serves_its_metrics_for_prometheus() -> None:
+    server = serve_metrics("127.0.0.1", 0)
+    try:
+        port = server.server_address[1]
+        body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "# TYPE calsync_sync_runs counter" in body
+    assert "calsync_push_latency_seconds_bucket" in body

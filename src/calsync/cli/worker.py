@@ -21,6 +21,7 @@ from calsync.runtime.jobs.schema import install_job_schema
 from calsync.runtime.jobs.settings import JobsSettings, require_postgresql
 from calsync.runtime.jobs.worker import run_worker, show_job_failures
 from calsync.runtime.logs import configure_logging
+from calsync.runtime.metrics import serve_metrics
 from calsync.runtime.secrets import SecretBox
 from calsync.runtime.webhooks import WebhookSettings
 
@@ -28,6 +29,15 @@ from calsync.runtime.webhooks import WebhookSettings
 def worker(
     name: str = typer.Option(
         "", help="Name shown in logs and in procrastinate's tables (default: host:pid)."
+    ),
+    metrics_port: int | None = typer.Option(
+        None,
+        min=1,
+        max=65535,
+        help="Serve this worker's Prometheus metrics at http://HOST:PORT/metrics (off by default).",
+    ),
+    metrics_host: str = typer.Option(
+        "127.0.0.1", help="Address the metrics are served on (with --metrics-port)."
     ),
 ) -> None:
     """Run the sync's jobs (pushes, mailbox pulls, webhook follow-ups, subscription renewals).
@@ -48,6 +58,16 @@ def worker(
     except SyncServiceError as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=1) from None
+    if metrics_port is not None:
+        try:
+            serve_metrics(metrics_host, metrics_port)
+        except OSError as error:
+            typer.echo(
+                f"Error: --metrics-port: cannot serve metrics at {metrics_host}:{metrics_port}: "
+                f"{error.strerror or error}",
+                err=True,
+            )
+            raise typer.Exit(code=1) from None
     shown = make_url(url).render_as_string(hide_password=True)
     try:
         at, head = current_revision(url), head_revision()

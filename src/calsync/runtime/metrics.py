@@ -7,8 +7,10 @@ Prometheus conventions (`_total` counters, base units).
 
 from __future__ import annotations
 
+from wsgiref.simple_server import WSGIServer
+
 import httpx
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
@@ -75,3 +77,10 @@ async def count_graph_response(response: httpx.Response) -> None:
     GRAPH_REQUESTS.labels(f"{response.status_code // 100}xx").inc()
     if response.status_code == 429:
         GRAPH_THROTTLED.inc()
+
+
+def serve_metrics(host: str, port: int) -> WSGIServer:
+    """Serve `REGISTRY` at http://host:port/metrics from a daemon thread (a `calsync worker`,
+    which has no web app of its own); raises OSError when the address cannot be bound."""
+    server, _thread = start_http_server(port, addr=host, registry=REGISTRY)
+    return server
