@@ -73,5 +73,5 @@ def test_a_worker_serves_its_metrics_for_prometheus() -> None:
     finally:
         server.shutdown()
         server.server_close()
-    assert "# TYPE calsync_sync_runs counter" in body
+    assert "# TYPE calsync_sync_runs_total counter" in body
     assert "calsync_push_latency_seconds_bucket" in body
