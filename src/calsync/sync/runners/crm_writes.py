@@ -83,6 +83,10 @@ class CrmWriter:
     writes: int = 0
     _owners: dict[str, User] = field(default_factory=dict)
     _matches: dict[str, list[Match]] = field(default_factory=dict)
+    # Per transaction, so an import converts each Graph event's people and each address's
+    # records once (both are read again for every event that names them).
+    _people: dict[str, tuple[list[GraphAttendee], str | None]] = field(default_factory=dict)
+    _record_refs: dict[str, list[RecordRef]] = field(default_factory=dict)
 
     def owner(self, mailbox: str) -> User:
         user = self._owners.get(mailbox)
@@ -138,7 +142,7 @@ class CrmWriter:
             address
             for create in creates
             if (raw := self.raw_events.get(create.graph_id)) is not None
-            for address in _addresses_of(raw)
+            for address in self._addresses_of(create.graph_id, raw)
         )
         items: dict[int, ImportedEvent] = {}
         for position, create in enumerate(creates):
@@ -368,19 +372,15 @@ class CrmWriter:
         raw = self.raw_events.get(graph_id) if graph_id else None
         graph_attendees: list[GraphAttendee]
         organizer: str | None
-        if raw is not None:
-            graph_attendees = graph_attendees_of(raw)
-            organizer = organizer_of(raw)
+        if raw is not None and graph_id is not None:
+            graph_attendees, organizer = self._people_of(graph_id, raw)
         else:
             graph_attendees = [GraphAttendee(a.address) for a in snapshot.attendees]
             organizer = None
         wanted = {a.address for a in snapshot.attendees}
         addresses = {a.address for a in graph_attendees} | ({organizer} if organizer else set())
         found = self.match_addresses(addresses)
-        matches = {
-            address: [RecordRef(RecordKind(m.kind.value), str(m.record_id)) for m in records]
-            for address, records in found.items()
-        }
+        matches = {address: self._refs_of(address, records) for address, records in found.items()}
         attendees = crm_attendees_from_graph(
             graph_attendees, organizer, matches, owner_mailbox=owner.email
         )
@@ -401,6 +401,30 @@ class CrmWriter:
                 result.append(AttendeeInput(contact_id=int(record.record_id), **common))  # type: ignore[arg-type]
         return tuple(result)
 
+    def _people_of(
+        self, graph_id: str, raw: GraphModelEvent
+    ) -> tuple[list[GraphAttendee], str | None]:
+        """The Graph event's attendees and organizer, converted once per transaction."""
+        people = self._people.get(graph_id)
+        if people is None:
+            people = self._people[graph_id] = (graph_attendees_of(raw), organizer_of(raw))
+        return people
+
+    def _addresses_of(self, graph_id: str, raw: GraphModelEvent) -> list[str]:
+        attendees, organizer = self._people_of(graph_id, raw)
+        addresses = [attendee.address for attendee in attendees]
+        return [*addresses, organizer] if organizer else addresses
+
+    def _refs_of(self, address: str, records: Sequence[Match]) -> list[RecordRef]:
+        """The core's references to the records `address` matched (as `match_addresses` found
+        them, which stay the same for the transaction)."""
+        refs = self._record_refs.get(address)
+        if refs is None:
+            refs = self._record_refs[address] = [
+                RecordRef(RecordKind(m.kind.value), str(m.record_id)) for m in records
+            ]
+        return refs
+
 
 def _series_not_imported(action: CreateInCrm) -> SkipEvent:
     return SkipEvent(
@@ -408,12 +432,6 @@ def _series_not_imported(action: CreateInCrm) -> SkipEvent:
         f"Occurrence {action.graph_id} waits for its series, which could not be imported in this "
         "run; it is retried on the next run.",
     )
-
-
-def _addresses_of(raw: GraphModelEvent) -> list[str]:
-    addresses = [attendee.address for attendee in graph_attendees_of(raw)]
-    organizer = organizer_of(raw)
-    return [*addresses, organizer] if organizer else addresses
 
 
 @dataclass(frozen=True)
