@@ -197,14 +197,18 @@ class Series:
     def allowed_occurrence_subjects(self, slot: datetime) -> set[str]:
         """An occurrence's own subject edit sticks (a later series edit no longer reaches it);
         without one it shows the series' subject. An Outlook edit of the series, which changes
-        the plain occurrence in Outlook, may win the conflict with the CRM's own edit of it."""
+        the plain occurrence in Outlook, may win the conflict with the CRM's own edit of it; with
+        no Outlook edit of the series, the CRM's occurrence edit must survive its series edits."""
         own = self.slot_subjects.get(slot)
         if not own:
             return allowed_subjects(self.subjects)
         allowed = allowed_subjects(own)
-        if own[-1][0] == "crm":
-            outlook = [value for side, value in self.subjects if side == "outlook"]
+        outlook = [value for side, value in self.subjects if side == "outlook"]
+        if own[-1][0] == "crm" and outlook:
+            # The occurrence may have lost its edit to that series edit, and then follows the
+            # series like any plain occurrence.
             allowed.update(outlook[-1:])
+            allowed.update(allowed_subjects(self.subjects))
         return allowed
 
 
