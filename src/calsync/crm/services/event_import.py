@@ -91,11 +91,14 @@ def import_events(
     items: Sequence[ImportedEvent],
     *,
     matches: Mapping[str, list[Match]] | None = None,
+    first_id: int | None = None,
 ) -> list[ImportOutcome]:
     """Create the events of `items` (all from Microsoft 365), one outcome per item in order.
 
     `matches`: the attendees' addresses already matched in this transaction (`match_emails`), so
     checking does not query per event; addresses missing from it are matched as usual.
+    `first_id`: on SQLite, number the new events from this id up (the sync engine passes one that
+    no sync state names, since SQLite would reuse the id of a deleted newest event).
     """
     # Held until the checks are done: the session's identity map keeps rows only while they are
     # referenced, and each check looks them up there.
@@ -110,7 +113,7 @@ def import_events(
     del referenced
     if not valid:
         return outcomes
-    ids = _insert_events(session, [_event_row(entry) for entry in valid])
+    ids = _insert_events(session, [_event_row(entry) for entry in valid], first_id)
     attendee_rows = [
         _attendee_row(event_id, position, planned)
         for event_id, entry in zip(ids, valid, strict=True)
@@ -123,7 +126,9 @@ def import_events(
     return outcomes
 
 
-def _insert_events(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+def _insert_events(
+    session: Session, rows: list[dict[str, Any]], first_id: int | None = None
+) -> list[int]:
     """Insert the rows; returns their new ids in the order of `rows`.
 
     PostgreSQL numbers the rows of one multi-row INSERT … RETURNING in order when asked to
@@ -136,6 +141,8 @@ def _insert_events(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     if session.get_bind().dialect.name != "sqlite":
         statement = insert(Event).returning(Event.id, sort_by_parameter_order=True)
         return list(session.scalars(statement, rows))
+    if first_id is not None:
+        rows = [{**row, "id": first_id + offset} for offset, row in enumerate(rows)]
     session.execute(insert(table_of(Event)), rows)
     newest = session.scalars(select(Event.id).order_by(Event.id.desc()).limit(len(rows)))
     return sorted(newest)

@@ -57,6 +57,7 @@ from calsync.sync.runners.convert import (
 )
 from calsync.sync.runners.sync_log import RunLog
 from calsync.sync.state import Origin
+from calsync.sync.storage.event_ids import first_free_event_id
 from calsync.sync.storage.models import Direction, SyncLinkRecord
 from calsync.sync.storage.snapshots import snapshot_to_json
 
@@ -153,7 +154,12 @@ class CrmWriter:
         results = dict(
             zip(
                 items,
-                import_events(self.session, list(items.values()), matches=self._matches),
+                import_events(
+                    self.session,
+                    list(items.values()),
+                    matches=self._matches,
+                    first_id=first_free_event_id(self.session),
+                ),
                 strict=True,
             )
         )
