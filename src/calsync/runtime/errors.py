@@ -63,3 +63,11 @@ class SyncServiceNotRunningError(SyncServiceError):
 
     code = "sync_service_not_running"
     status = 503
+
+
+class RuntimeStopTimeoutError(SyncServiceError):
+    """The sync runtime did not finish stopping in time. Its event loop is stopped anyway, so it
+    never outlives the app and its database; the message says what was still running."""
+
+    code = "sync_runtime_stop_timeout"
+    status = 500

@@ -22,7 +22,6 @@ nothing: the next start (or another process) carries on from the outbox and the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter
 from collections.abc import Coroutine, Mapping
@@ -56,6 +55,7 @@ from calsync.runtime.retention import (
 )
 from calsync.runtime.schedule import next_run_at
 from calsync.runtime.secrets import SecretBox
+from calsync.runtime.waiting import wait_for_signal
 from calsync.runtime.webhooks import NOTIFICATION_DEBOUNCE, SubscriptionKeeper, WebhookSettings
 from calsync.sync.runners.common import Clock, system_clock
 from calsync.sync.storage.models import (
@@ -296,10 +296,7 @@ class SyncRuntime:
     async def _push_worker(self) -> None:
         backoff = 0.0
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._push_wanted.wait(), timeout=backoff or self._push_poll_seconds
-                )
+            await wait_for_signal(self._push_wanted, backoff or self._push_poll_seconds)
             self._push_wanted.clear()
             try:
                 failed = await self.push_once()
@@ -351,8 +348,7 @@ class SyncRuntime:
             except Exception:
                 logger.exception("the scheduler cycle failed; trying again next tick")
                 metrics.ERRORS.labels("scheduler").inc()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._schedule_wanted.wait(), timeout=self._tick_seconds)
+            await wait_for_signal(self._schedule_wanted, self._tick_seconds)
             self._schedule_wanted.clear()
 
     async def schedule_due_runs(self) -> list[str]:
