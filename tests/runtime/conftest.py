@@ -3,10 +3,12 @@ connection an administrator would enter for it."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import uvicorn
 from cryptography.fernet import Fernet
 
 from calsync.crm.services.organization import SyncSettingsChanges, update_sync_settings
@@ -14,6 +16,7 @@ from calsync.emulator.control_client import EmulatorControl
 from calsync.emulator.server import EmulatorServer
 from calsync.graph.client import GraphClient
 from calsync.runtime.connection import GraphEndpoints, TenantConnection
+from calsync.runtime.host import STOP_TIMEOUT_SECONDS
 from calsync.runtime.secrets import SecretBox
 from tests.fixtures.emulator import CLIENT_ID, CLIENT_SECRET, TENANT
 from tests.graph.emulator_support import settings_for
@@ -26,6 +29,18 @@ FAST_GRAPH = {
     "backoff_base_seconds": 0.05,
     "backoff_max_seconds": 0.2,
 }
+
+# A served app's shutdown stops its sync runtime (`RuntimeHost.stop`: up to STOP_TIMEOUT_SECONDS,
+# then as long again for its thread).
+SERVER_STOP_SECONDS = 2 * STOP_TIMEOUT_SECONDS + 10
+
+
+def stop_server(server: uvicorn.Server, thread: threading.Thread) -> None:
+    """Stop an app served in `thread` and wait until it, and so its sync runtime, has ended; a
+    runtime left running would write into the database of the tests after this one."""
+    server.should_exit = True
+    thread.join(SERVER_STOP_SECONDS)
+    assert not thread.is_alive(), "the server and its sync runtime did not stop"
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ from calsync.web import WebSettings, create_app
 from tests.fixtures.emulator import ADELE, LEE, MEGAN
 from tests.fixtures.postgres import PostgresServer
 from tests.graph.emulator_support import settings_for
+from tests.runtime.conftest import stop_server
 from tests.runtime.jobs_cluster import fresh_database
 
 pytestmark = pytest.mark.postgres
@@ -163,8 +164,7 @@ async def test_workers_keep_subscriptions_and_serve_defers_the_notified_pull(
                 )
             await _settled(lambda: follow_ups() == [MEGAN])
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        stop_server(server, thread)
         await runtime.close()
         await services.locks.close()
         app.state.engine.dispose()

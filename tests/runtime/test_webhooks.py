@@ -34,6 +34,7 @@ from calsync.runtime.webhooks import (
 from calsync.sync.storage.models import DeltaCursor
 from calsync.web import WebSettings, create_app
 from tests.fixtures.emulator import ADELE, MEGAN
+from tests.runtime.conftest import stop_server
 from tests.sync.runners.world import MAILBOXES, World, soon
 
 
@@ -99,8 +100,7 @@ def served(
     try:
         yield public, clock
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        stop_server(server, thread)
         app.state.engine.dispose()
 
 
