@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import inspect
 import json
 import re
@@ -281,6 +282,8 @@ class SyncFigures:
     import_items: int = 0
     import_seconds: float = 0.0
     import_cpu_seconds: float = 0.0
+    import_gc_seconds: float = 0.0
+    gc_frozen: bool = False
     crm_events_after_import: int = 0
     import_failed_mailboxes: int = 0
     import_echo_graph_writes: int = 0
@@ -318,6 +321,34 @@ class GraphRequestCounter:
     async def __call__(self, request: Any) -> None:
         if str(request.url).startswith(self.graph_url):
             self.count += 1
+
+
+class CollectorClock:
+    """CPU time spent in Python's cyclic garbage collector while `running` (through
+    `gc.callbacks`): a parsed delta page is many small objects, and the collections their
+    allocations trigger are charged, in a profile, to whatever code was allocating."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.running = False
+        self._started = 0.0
+
+    def __call__(self, phase: str, _info: dict[str, Any]) -> None:
+        if not self.running:
+            return
+        if phase == "start":
+            self._started = time.process_time()
+        else:
+            self.seconds += time.process_time() - self._started
+
+    def __enter__(self) -> CollectorClock:
+        gc.callbacks.append(self)
+        self.running = True
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.running = False
+        gc.callbacks.remove(self)
 
 
 def _peak_rss_mib() -> float:
@@ -458,9 +489,11 @@ async def run_sync(
     import_only: bool,
     concurrency: int = 1,
     bare_read: bool = True,
+    gc_freeze: bool = False,
 ) -> SyncFigures:
     """Steps 1–7 of the module docstring, in this process; with `import_only`, the bare read (if
-    `bare_read`) and the import only."""
+    `bare_read`) and the import only. `gc_freeze`: move every object alive before the import out
+    of the collector's reach (`gc.freeze()`), as a process could after its startup."""
     import httpx
 
     from calsync.crm.models import Event
@@ -472,7 +505,10 @@ async def run_sync(
     from calsync.sync.storage.models import OutboxEntry
 
     figures = SyncFigures(
-        events=scale.events, mailboxes=scale.mailboxes, pull_concurrency=concurrency
+        events=scale.events,
+        mailboxes=scale.mailboxes,
+        pull_concurrency=concurrency,
+        gc_frozen=gc_freeze,
     )
     mailboxes = mailbox_addresses(scale.mailboxes)
     with tempfile.TemporaryDirectory(prefix="calsync-bench-crm-") as work:
@@ -509,10 +545,15 @@ async def run_sync(
         )
         async with http, GraphClient(settings, http=http) as graph:
             engine = SyncEngine(sessions, graph)
-            started, cpu = time.perf_counter(), time.process_time()
-            imported = await import_everything(engine, concurrency)
-            figures.import_seconds = time.perf_counter() - started
-            figures.import_cpu_seconds = time.process_time() - cpu
+            if gc_freeze:
+                gc.collect()
+                gc.freeze()
+            with CollectorClock() as collector:
+                started, cpu = time.perf_counter(), time.process_time()
+                imported = await import_everything(engine, concurrency)
+                figures.import_seconds = time.perf_counter() - started
+                figures.import_cpu_seconds = time.process_time() - cpu
+            figures.import_gc_seconds = collector.seconds
             figures.peak_rss_mib = _peak_rss_mib()
             figures.import_items = sum(pull.items_read for pull in imported.pulls)
             figures.import_failed_mailboxes = len(imported.failed_mailboxes)
@@ -567,6 +608,7 @@ def sync_process(
     *,
     import_only: bool = False,
     bare_read: bool = True,
+    gc_freeze: bool = False,
 ) -> SyncFigures:
     """Run one sync process (its own empty CRM) against the running emulator."""
     output = subprocess.run(
@@ -574,7 +616,8 @@ def sync_process(
         + ["--edits", str(edits), "--ready-file", str(emulator.ready_file)]
         + ["--pull-concurrency", str(concurrency)]
         + (["--import-only"] if import_only else [])
-        + ([] if bare_read else ["--no-bare-read"]),
+        + ([] if bare_read else ["--no-bare-read"])
+        + (["--gc-freeze"] if gc_freeze else []),
         check=True,
         stdout=subprocess.PIPE,
         text=True,
@@ -583,7 +626,7 @@ def sync_process(
 
 
 def measure(
-    scale: Scale, edits: int, work: Path, concurrency: int
+    scale: Scale, edits: int, work: Path, concurrency: int, gc_freeze: bool = False
 ) -> tuple[SyncFigures, SyncFigures | None, float]:
     """Start the emulator loaded with `scale`; import 1 mailbox at a time in one sync process
     (when `concurrency` > 1), then run every step with `concurrency` in another. Returns those
@@ -591,16 +634,20 @@ def measure(
     with EmulatorProcess(scale, work) as emulator:
         sequential = None
         if concurrency > 1:
-            sequential = sync_process(emulator, 0, 1, import_only=True)
+            sequential = sync_process(emulator, 0, 1, import_only=True, gc_freeze=gc_freeze)
             progress("import 1 mailbox at a time done")
-        main = sync_process(emulator, edits, concurrency)
+        main = sync_process(emulator, edits, concurrency, gc_freeze=gc_freeze)
         return main, sequential, float(emulator.info["load_seconds"])
 
 
-def measure_memory(scale: Scale, work: Path, concurrency: int) -> SyncFigures:
+def measure_memory(
+    scale: Scale, work: Path, concurrency: int, gc_freeze: bool = False
+) -> SyncFigures:
     """An import-only sync process at `scale` (its peak RSS), without the bare read."""
     with EmulatorProcess(scale, work) as emulator:
-        return sync_process(emulator, 0, concurrency, import_only=True, bare_read=False)
+        return sync_process(
+            emulator, 0, concurrency, import_only=True, bare_read=False, gc_freeze=gc_freeze
+        )
 
 
 # ----- the report --------------------------------------------------------------------------------
@@ -629,6 +676,9 @@ def import_lines(figures: SyncFigures, product: bool) -> list[str]:
         f"  {'CPU per event, ' + at_a_time:36s}{import_cpu:9.3f}"
         f" ms importing, {_per_event_ms(figures.bare_cpu_seconds, figures):.3f} ms in the bare "
         "read (sync process; steadier than the rates when other processes share the cores)",
+        f"  {'garbage collector, ' + at_a_time:36s}"
+        f"{_per_event_ms(figures.import_gc_seconds, figures):9.3f} ms per event of the import's "
+        "CPU" + (" (startup objects frozen: --gc-freeze)" if figures.gc_frozen else ""),
     ]
 
 
@@ -723,6 +773,12 @@ def main() -> None:
         help="pull this many mailboxes at a time in the import (default: the runtime's "
         "engine_concurrency); above 1, an import 1 at a time (run_once) is measured too",
     )
+    parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="gc.freeze() the sync process's objects before the import, as a process could "
+        "after its startup (the product does not; this shows what it would change)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--serve-emulator", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--run-sync", action="store_true", help=argparse.SUPPRESS)
@@ -745,17 +801,27 @@ def main() -> None:
     if args.run_sync:
         info = json.loads(args.ready_file.read_text())
         figures = asyncio.run(
-            run_sync(info, scale, edits, args.import_only, concurrency, not args.no_bare_read)
+            run_sync(
+                info,
+                scale,
+                edits,
+                args.import_only,
+                concurrency,
+                not args.no_bare_read,
+                args.gc_freeze,
+            )
         )
         print(json.dumps(asdict(figures)))
         return
 
     with tempfile.TemporaryDirectory(prefix="calsync-bench-sync-") as work:
-        main_figures, sequential, load_seconds = measure(scale, edits, Path(work), concurrency)
+        main_figures, sequential, load_seconds = measure(
+            scale, edits, Path(work), concurrency, args.gc_freeze
+        )
         second = None
         if not args.no_memory_run:
             second_scale = args.memory_scale or default_memory_scale(scale)
-            second = measure_memory(second_scale, Path(work), concurrency)
+            second = measure_memory(second_scale, Path(work), concurrency, args.gc_freeze)
     for line in report(main_figures, load_seconds, second, sequential):
         print(line)
     if args.json is not None:

@@ -25,9 +25,11 @@ FIGURE_LABELS = (
     f"initial import, {RUNTIME_PULLS} at a time",
     f"import / bare read, {RUNTIME_PULLS} at a time",
     f"CPU per event, {RUNTIME_PULLS} at a time",
+    f"garbage collector, {RUNTIME_PULLS} at a time",
     "initial import, 1 at a time",
     "import / bare read, 1 at a time",
     "CPU per event, 1 at a time",
+    "garbage collector, 1 at a time",
     "echoed writes after import",
     "steady-state requests per mailbox",
     "CRM edits saved",
@@ -95,6 +97,25 @@ def test_pull_concurrency_one_measures_run_once_only(tmp_path: Path) -> None:
     figures = json.loads(figures_file.read_text())
     assert figures["main"]["pull_concurrency"] == 1
     assert figures["import_one_at_a_time"] is None
+
+
+def test_the_collector_is_left_as_the_product_runs_unless_asked(
+    smoke_run: tuple[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    output, figures = smoke_run
+    assert figures["main"]["gc_frozen"] is False
+    assert "--gc-freeze" not in output
+    figures_file = tmp_path / "figures.json"
+    result = run_bench(
+        *("--scale", "smoke", "--no-memory-run", "--edits", "0", "--pull-concurrency", "1"),
+        *("--gc-freeze", "--json", str(figures_file)),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "(startup objects frozen: --gc-freeze)" in result.stdout
+    frozen = json.loads(figures_file.read_text())["main"]
+    assert frozen["gc_frozen"] is True
+    assert frozen["import_items"] == 20
+    assert 0 <= frozen["import_gc_seconds"] <= frozen["import_cpu_seconds"]
 
 
 def test_quiet_run_costs_one_request_per_mailbox(smoke_run: tuple[str, dict[str, Any]]) -> None:
