@@ -489,11 +489,12 @@ async def run_sync(
     import_only: bool,
     concurrency: int = 1,
     bare_read: bool = True,
-    gc_freeze: bool = False,
+    gc_freeze: bool = True,
 ) -> SyncFigures:
     """Steps 1–7 of the module docstring, in this process; with `import_only`, the bare read (if
-    `bare_read`) and the import only. `gc_freeze`: move every object alive before the import out
-    of the collector's reach (`gc.freeze()`), as a process could after its startup."""
+    `bare_read`) and the import only. `gc_freeze`: before the import, move every object alive out
+    of the collector's reach with the product's own `freeze_startup_objects()`, as `calsync
+    serve`, `calsync worker` and `calsync demo` do once they have started."""
     import httpx
 
     from calsync.crm.models import Event
@@ -501,6 +502,7 @@ async def run_sync(
     from calsync.emulator.control_client import EmulatorControl
     from calsync.graph.client import GraphClient
     from calsync.graph.settings import GraphSettings
+    from calsync.runtime.gc_tuning import freeze_startup_objects
     from calsync.sync.engine import SyncEngine
     from calsync.sync.storage.models import OutboxEntry
 
@@ -546,8 +548,7 @@ async def run_sync(
         async with http, GraphClient(settings, http=http) as graph:
             engine = SyncEngine(sessions, graph)
             if gc_freeze:
-                gc.collect()
-                gc.freeze()
+                freeze_startup_objects()
             with CollectorClock() as collector:
                 started, cpu = time.perf_counter(), time.process_time()
                 imported = await import_everything(engine, concurrency)
@@ -608,7 +609,7 @@ def sync_process(
     *,
     import_only: bool = False,
     bare_read: bool = True,
-    gc_freeze: bool = False,
+    gc_freeze: bool = True,
 ) -> SyncFigures:
     """Run one sync process (its own empty CRM) against the running emulator."""
     output = subprocess.run(
@@ -617,7 +618,7 @@ def sync_process(
         + ["--pull-concurrency", str(concurrency)]
         + (["--import-only"] if import_only else [])
         + ([] if bare_read else ["--no-bare-read"])
-        + (["--gc-freeze"] if gc_freeze else []),
+        + (["--gc-freeze"] if gc_freeze else ["--no-gc-freeze"]),
         check=True,
         stdout=subprocess.PIPE,
         text=True,
@@ -626,7 +627,7 @@ def sync_process(
 
 
 def measure(
-    scale: Scale, edits: int, work: Path, concurrency: int, gc_freeze: bool = False
+    scale: Scale, edits: int, work: Path, concurrency: int, gc_freeze: bool = True
 ) -> tuple[SyncFigures, SyncFigures | None, float]:
     """Start the emulator loaded with `scale`; import 1 mailbox at a time in one sync process
     (when `concurrency` > 1), then run every step with `concurrency` in another. Returns those
@@ -641,7 +642,7 @@ def measure(
 
 
 def measure_memory(
-    scale: Scale, work: Path, concurrency: int, gc_freeze: bool = False
+    scale: Scale, work: Path, concurrency: int, gc_freeze: bool = True
 ) -> SyncFigures:
     """An import-only sync process at `scale` (its peak RSS), without the bare read."""
     with EmulatorProcess(scale, work) as emulator:
@@ -678,7 +679,12 @@ def import_lines(figures: SyncFigures, product: bool) -> list[str]:
         "read (sync process; steadier than the rates when other processes share the cores)",
         f"  {'garbage collector, ' + at_a_time:36s}"
         f"{_per_event_ms(figures.import_gc_seconds, figures):9.3f} ms per event of the import's "
-        "CPU" + (" (startup objects frozen: --gc-freeze)" if figures.gc_frozen else ""),
+        "CPU"
+        + (
+            " (startup objects frozen, as calsync serve/worker/demo do)"
+            if figures.gc_frozen
+            else " (startup objects NOT frozen: --no-gc-freeze; the product freezes them)"
+        ),
     ]
 
 
@@ -775,9 +781,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--gc-freeze",
-        action="store_true",
-        help="gc.freeze() the sync process's objects before the import, as a process could "
-        "after its startup (the product does not; this shows what it would change)",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="freeze the sync process's startup objects out of the garbage collector's view "
+        "before the import, as calsync serve/worker/demo do after startup (default); "
+        "--no-gc-freeze shows the collector as it was before",
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--serve-emulator", action="store_true", help=argparse.SUPPRESS)
