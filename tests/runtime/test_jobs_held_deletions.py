@@ -4,13 +4,10 @@ arriving after someone else decided does nothing."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from procrastinate import JobContext
-from procrastinate.jobs import Job
 from sqlalchemy import select
 
 from calsync.crm.database import create_database_engine, create_session_factory
@@ -19,20 +16,14 @@ from calsync.crm.services.users import create_user
 from calsync.emulator.control_client import EmulatorControl
 from calsync.runtime.connection import GraphEndpoints, TenantConnection
 from calsync.runtime.enablement import save_connection
-from calsync.runtime.jobs.app import build_job_app
-from calsync.runtime.jobs.connection import conninfo_of
-from calsync.runtime.jobs.dispatch import JobDispatcher
-from calsync.runtime.jobs.locks import RunLocks
-from calsync.runtime.jobs.runtimes import WorkerRuntime
 from calsync.runtime.jobs.schema import install_job_schema
-from calsync.runtime.jobs.services import CONTEXT_KEY, WorkerServices
-from calsync.runtime.jobs.settings import JobsSettings
 from calsync.runtime.jobs.tasks import carry_out_held_decision
 from calsync.runtime.secrets import SecretBox
 from calsync.sync.runners.cursors import cursor_for
 from calsync.sync.storage.models import CursorStatus, DeltaCursor, RunKind, SyncRun
 from tests.fixtures.emulator import MEGAN
 from tests.fixtures.postgres import PostgresServer
+from tests.runtime.job_context import job_context
 from tests.runtime.jobs_cluster import fresh_database
 
 pytestmark = pytest.mark.postgres
@@ -62,24 +53,6 @@ async def test_a_worker_records_the_decision_then_pulls_the_mailbox(
         cursor.status_message = "most of this mailbox's events would be deleted"
         session.commit()
     install_job_schema(database_url)
-    settings = JobsSettings(tick_seconds=1, heartbeat_seconds=1)
-    job_app = build_job_app(database_url, settings)
-    runtime = WorkerRuntime(sessions, endpoints=endpoints, box=box)
-    services = WorkerServices(
-        runtime=runtime,
-        locks=RunLocks(conninfo_of(database_url)),
-        dispatcher=JobDispatcher(job_app),
-        sessions=sessions,
-        settings=settings,
-    )
-    context = JobContext(
-        app=job_app,
-        worker_name="test",
-        job=Job(id=1, queue="default", lock=None, queueing_lock=None, task_name="t"),
-        additional_context={CONTEXT_KEY: services},
-        start_timestamp=time.time(),
-        abort_reason=lambda: None,
-    )
 
     def state() -> tuple[object, bool, int]:
         with sessions() as session:
@@ -91,7 +64,7 @@ async def test_a_worker_records_the_decision_then_pulls_the_mailbox(
             return cursor.status, cursor.deletions_discarded, len(pulls)
 
     try:
-        async with job_app.open_async():
+        async with job_context(database_url, sessions, endpoints=endpoints, box=box) as context:
             await carry_out_held_decision(context, MEGAN, False)
             status, _, pulls = state()
             assert status is CursorStatus.OK
@@ -102,6 +75,4 @@ async def test_a_worker_records_the_decision_then_pulls_the_mailbox(
             assert status is CursorStatus.OK
             assert pulls == 1  # returned before pushing or pulling
     finally:
-        await runtime.close()
-        await services.locks.close()
         engine.dispose()

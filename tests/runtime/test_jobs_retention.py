@@ -3,13 +3,10 @@ lines and runs older than the organisation's setting, and is registered as a per
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from procrastinate import JobContext
-from procrastinate.jobs import Job
 from sqlalchemy import select
 
 from calsync.crm.database import create_database_engine, create_session_factory
@@ -17,16 +14,12 @@ from calsync.crm.services.organization import SyncSettingsChanges, update_sync_s
 from calsync.runtime.connection import GraphEndpoints
 from calsync.runtime.jobs import names
 from calsync.runtime.jobs.app import build_job_app
-from calsync.runtime.jobs.connection import conninfo_of
-from calsync.runtime.jobs.dispatch import JobDispatcher
-from calsync.runtime.jobs.locks import RunLocks
-from calsync.runtime.jobs.runtimes import WorkerRuntime
-from calsync.runtime.jobs.services import CONTEXT_KEY, WorkerServices
 from calsync.runtime.jobs.settings import JobsSettings
 from calsync.runtime.jobs.tasks import prune_sync_log
 from calsync.runtime.secrets import SecretBox
 from calsync.sync.storage.models import Direction, LogKind, RunKind, SyncLogEntry, SyncRun
 from tests.fixtures.postgres import PostgresServer
+from tests.runtime.job_context import job_context
 from tests.runtime.jobs_cluster import fresh_database
 
 pytestmark = pytest.mark.postgres
@@ -72,31 +65,12 @@ async def test_the_prune_job_deletes_what_is_past_the_retention_and_keeps_the_re
                 )
             )
         session.commit()
-    settings = JobsSettings()
-    job_app = build_job_app(database_url, settings)
-    runtime = WorkerRuntime(sessions, endpoints=endpoints, box=box)
-    services = WorkerServices(
-        runtime=runtime,
-        locks=RunLocks(conninfo_of(database_url)),
-        dispatcher=JobDispatcher(job_app),
-        sessions=sessions,
-        settings=settings,
-    )
-    context = JobContext(
-        app=job_app,
-        worker_name="test",
-        job=Job(id=1, queue="default", lock=None, queueing_lock=None, task_name="t"),
-        additional_context={CONTEXT_KEY: services},
-        start_timestamp=time.time(),
-        abort_reason=lambda: None,
-    )
     try:
-        await prune_sync_log(context, int(now.timestamp()))
+        async with job_context(database_url, sessions, endpoints=endpoints, box=box) as context:
+            await prune_sync_log(context, int(now.timestamp()))
         with sessions() as session:
             assert session.scalars(select(SyncLogEntry.message)).all() == ["recent"]
             started = session.scalars(select(SyncRun.started_at)).all()
             assert [now - at < timedelta(days=3) for at in started] == [True]
     finally:
-        await runtime.close()
-        await services.locks.close()
         engine.dispose()

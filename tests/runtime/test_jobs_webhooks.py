@@ -16,8 +16,6 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 import uvicorn
-from procrastinate import JobContext
-from procrastinate.jobs import Job
 
 from calsync.crm.database import create_database_engine, create_session_factory
 from calsync.crm.services.organization import SyncSettingsChanges, update_sync_settings
@@ -29,14 +27,8 @@ from calsync.graph.drafts import EventDraft
 from calsync.runtime.connection import GraphEndpoints, TenantConnection
 from calsync.runtime.enablement import save_connection
 from calsync.runtime.jobs import names
-from calsync.runtime.jobs.app import build_job_app
 from calsync.runtime.jobs.connection import conninfo_of
-from calsync.runtime.jobs.dispatch import JobDispatcher
-from calsync.runtime.jobs.locks import RunLocks
-from calsync.runtime.jobs.runtimes import WorkerRuntime
 from calsync.runtime.jobs.schema import install_job_schema
-from calsync.runtime.jobs.services import CONTEXT_KEY, WorkerServices
-from calsync.runtime.jobs.settings import JobsSettings
 from calsync.runtime.jobs.tasks import keep_subscriptions
 from calsync.runtime.lifespan import install_sync_runtime
 from calsync.runtime.secrets import SecretBox
@@ -46,6 +38,7 @@ from tests.fixtures.emulator import ADELE, LEE, MEGAN
 from tests.fixtures.postgres import PostgresServer
 from tests.graph.emulator_support import settings_for
 from tests.runtime.conftest import stop_server
+from tests.runtime.job_context import job_context
 from tests.runtime.jobs_cluster import fresh_database
 
 pytestmark = pytest.mark.postgres
@@ -105,26 +98,6 @@ async def test_workers_keep_subscriptions_and_serve_defers_the_notified_pull(
     thread.start()
     await _settled(lambda: server.started)
 
-    settings = JobsSettings(tick_seconds=1, heartbeat_seconds=1)
-    job_app = build_job_app(database_url, settings)
-    runtime = WorkerRuntime(sessions, endpoints=endpoints, box=box)
-    services = WorkerServices(
-        runtime=runtime,
-        locks=RunLocks(conninfo_of(database_url)),
-        dispatcher=JobDispatcher(job_app),
-        sessions=sessions,
-        settings=settings,
-        webhooks=webhooks,
-    )
-    context = JobContext(
-        app=job_app,
-        worker_name="test",
-        job=Job(id=1, queue="default", lock=None, queueing_lock=None, task_name="t"),
-        additional_context={CONTEXT_KEY: services},
-        start_timestamp=time.time(),
-        abort_reason=lambda: None,
-    )
-
     def ours() -> dict[str, str]:
         return {
             item["id"]: item["resource"]
@@ -142,7 +115,9 @@ async def test_workers_keep_subscriptions_and_serve_defers_the_notified_pull(
         return [str(row[0]) for row in rows]
 
     try:
-        async with job_app.open_async():
+        async with job_context(
+            database_url, sessions, endpoints=endpoints, box=box, webhooks=webhooks
+        ) as context:
             await keep_subscriptions(context)
             first = ours()
             assert len(first) == len(SYNCED)
@@ -165,7 +140,5 @@ async def test_workers_keep_subscriptions_and_serve_defers_the_notified_pull(
             await _settled(lambda: follow_ups() == [MEGAN])
     finally:
         stop_server(server, thread)
-        await runtime.close()
-        await services.locks.close()
         app.state.engine.dispose()
         engine.dispose()
