@@ -55,7 +55,11 @@ def sync_app(
 @pytest.fixture
 def client(sync_app: FastAPI) -> Iterator[TestClient]:
     with TestClient(sync_app, follow_redirects=False) as test_client:
+        host = sync_app.state.sync_runtime
         yield test_client
+    # The app's shutdown ended its sync runtime, before the test's database is emptied for the
+    # next test (a runtime left running pushed into later tests' data).
+    assert not host.is_running
 
 
 @pytest.fixture
