@@ -31,6 +31,7 @@ from calsync.crm.services.people import IndividualInput, create_individual
 from calsync.crm.services.users import create_user
 from calsync.web import WebSettings, create_app
 from calsync.web.passwords import hash_password
+from tests.runtime.conftest import stop_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -82,8 +83,7 @@ def serve_in_thread(app: FastAPI, database_url: str) -> Iterator[RunningServer]:
             session_factory=create_session_factory(engine),
         )
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        stop_server(server, thread)
         engine.dispose()
 
 
