@@ -492,9 +492,9 @@ async def run_sync(
     gc_freeze: bool = True,
 ) -> SyncFigures:
     """Steps 1–7 of the module docstring, in this process; with `import_only`, the bare read (if
-    `bare_read`) and the import only. `gc_freeze`: before the import, move every object alive out
-    of the collector's reach with the product's own `freeze_startup_objects()`, as `calsync
-    serve`, `calsync worker` and `calsync demo` do once they have started."""
+    `bare_read`) and the import only. `gc_freeze`: before the import, set the collector up with
+    the product's own `tune_garbage_collector()` (start-up objects frozen, a larger young
+    generation), as `calsync serve`, `calsync worker` and `calsync demo` do once started."""
     import httpx
 
     from calsync.crm.models import Event
@@ -502,7 +502,7 @@ async def run_sync(
     from calsync.emulator.control_client import EmulatorControl
     from calsync.graph.client import GraphClient
     from calsync.graph.settings import GraphSettings
-    from calsync.runtime.gc_tuning import freeze_startup_objects
+    from calsync.runtime.gc_tuning import tune_garbage_collector
     from calsync.sync.engine import SyncEngine
     from calsync.sync.storage.models import OutboxEntry
 
@@ -548,7 +548,7 @@ async def run_sync(
         async with http, GraphClient(settings, http=http) as graph:
             engine = SyncEngine(sessions, graph)
             if gc_freeze:
-                freeze_startup_objects()
+                tune_garbage_collector()
             with CollectorClock() as collector:
                 started, cpu = time.perf_counter(), time.process_time()
                 imported = await import_everything(engine, concurrency)
@@ -681,9 +681,9 @@ def import_lines(figures: SyncFigures, product: bool) -> list[str]:
         f"{_per_event_ms(figures.import_gc_seconds, figures):9.3f} ms per event of the import's "
         "CPU"
         + (
-            " (startup objects frozen, as calsync serve/worker/demo do)"
+            " (collector tuned as calsync serve/worker/demo do: startup objects frozen)"
             if figures.gc_frozen
-            else " (startup objects NOT frozen: --no-gc-freeze; the product freezes them)"
+            else " (collector NOT tuned: --no-gc-freeze; the product tunes it)"
         ),
     ]
 
@@ -783,9 +783,9 @@ def main() -> None:
         "--gc-freeze",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="freeze the sync process's startup objects out of the garbage collector's view "
-        "before the import, as calsync serve/worker/demo do after startup (default); "
-        "--no-gc-freeze shows the collector as it was before",
+        help="set the garbage collector up as calsync serve/worker/demo do after startup "
+        "(startup objects frozen, young generation threshold 10,000) before the import "
+        "(default); --no-gc-freeze shows CPython's default collector",
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--serve-emulator", action="store_true", help=argparse.SUPPRESS)

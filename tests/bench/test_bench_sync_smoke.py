@@ -104,14 +104,14 @@ def test_the_collector_is_frozen_as_the_product_runs_unless_asked(
 ) -> None:
     output, figures = smoke_run
     assert figures["main"]["gc_frozen"] is True
-    assert "(startup objects frozen, as calsync serve/worker/demo do)" in output
+    assert "(collector tuned as calsync serve/worker/demo do: startup objects frozen)" in output
     figures_file = tmp_path / "figures.json"
     result = run_bench(
         *("--scale", "smoke", "--no-memory-run", "--edits", "0", "--pull-concurrency", "1"),
         *("--no-gc-freeze", "--json", str(figures_file)),
     )
     assert result.returncode == 0, result.stderr
-    assert "startup objects NOT frozen: --no-gc-freeze" in result.stdout
+    assert "collector NOT tuned: --no-gc-freeze" in result.stdout
     unfrozen = json.loads(figures_file.read_text())["main"]
     assert unfrozen["gc_frozen"] is False
     assert unfrozen["import_items"] == 20

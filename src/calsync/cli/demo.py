@@ -27,7 +27,7 @@ from calsync.crm.database import (
 from calsync.crm.services.api_tokens import create_api_token, list_api_tokens, revoke_api_token
 from calsync.crm.services.users import UserChanges, update_user
 from calsync.demo_data import DemoSummary, NotADemoDatabaseError, seed_demo_data
-from calsync.runtime.gc_tuning import freeze_startup_objects
+from calsync.runtime.gc_tuning import tune_garbage_collector
 from calsync.web.passwords import hash_password
 
 DEMO_DATA_DIR = Path("data")
@@ -130,5 +130,5 @@ def demo(
     if seed_only:
         return
     typer.echo("\nServing; press Ctrl+C to stop.")
-    freeze_startup_objects()
+    tune_garbage_collector()
     serve_demo_with_sync(url, host, port, default_data_dir=DEMO_DATA_DIR)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from calsync.crm.database import DATABASE_URL_VARIABLE
 from calsync.crm.migrate import upgrade_database
-from calsync.runtime.gc_tuning import freeze_startup_objects
+from calsync.runtime.gc_tuning import tune_garbage_collector
 from calsync.runtime.lifespan import install_sync_runtime
 from calsync.web.app import create_app
 from calsync.web.settings import WebSettings
@@ -47,7 +47,7 @@ def run_server(settings: WebSettings, host: str, port: int) -> None:
     sys.stdout.flush()
     app = create_app(settings)
     install_sync_runtime(app)  # the push worker and scheduler run in this process
-    freeze_startup_objects()  # the app lives as long as the process: out of the collector's walks
+    tune_garbage_collector()  # the app lives as long as the process: out of the collector's walks
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 

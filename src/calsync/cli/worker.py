@@ -17,7 +17,7 @@ from calsync.crm.database import database_url
 from calsync.crm.migrate import current_revision, head_revision
 from calsync.runtime.connection import GraphEndpoints
 from calsync.runtime.errors import SyncServiceError
-from calsync.runtime.gc_tuning import freeze_startup_objects
+from calsync.runtime.gc_tuning import tune_garbage_collector
 from calsync.runtime.jobs.schema import install_job_schema
 from calsync.runtime.jobs.settings import JobsSettings, require_postgresql
 from calsync.runtime.jobs.worker import run_worker, show_job_failures
@@ -86,7 +86,7 @@ def worker(
     typer.echo(install_job_schema(url))
     worker_name = name or f"{socket.gethostname()}:{os.getpid()}"
     typer.echo(f"Worker {worker_name} is running CalSync's jobs. Press Ctrl+C to stop.")
-    freeze_startup_objects()
+    tune_garbage_collector()
     asyncio.run(
         run_worker(url, settings, name=worker_name, endpoints=endpoints, box=box, webhooks=webhooks)
     )
