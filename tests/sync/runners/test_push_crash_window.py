@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from calsync.crm.services.event_input import AttendeeInput
+from calsync.emulator.control_client import EmulatorControl
 from calsync.graph.models import Location, PatternedRecurrence, RecurrencePattern, RecurrenceRange
 from calsync.sync.storage.models import OutboxEntry
 from tests.fixtures.emulator import ADELE
@@ -262,3 +263,109 @@ async def test_an_occurrence_edit_survives_a_crash_after_its_series_edit_reached
     )
     assert [e.subject for e in crm] == [e.subject for e in outlook]
     assert world.log("conflict_microsoft365_won") == []
+
+
+_SERIES_AFTER = [
+    "Budget sprint (moved to Q3)",
+    "Budget sprint with the auditors",
+    "Budget sprint (moved to Q3)",
+]
+
+
+async def _series_write_lost_in_a_crash(world: World) -> tuple[str, int, int]:
+    """A synced three-day series; the CRM renames the series and, differently, its second day;
+    the push's batch writes the master to Graph and the process dies before recording it.
+    Returns the master's Graph id, the CRM series and the second occurrence."""
+    start = soon(5, 15)
+    pattern = PatternedRecurrence(
+        pattern=RecurrencePattern(type="daily", interval=1),
+        range=RecurrenceRange(
+            type="numbered",
+            start_date=start.astimezone(ZoneInfo("America/New_York")).date(),
+            number_of_occurrences=3,
+        ),
+    )
+    master = await world.outlook_create(ADELE, "Budget sprint", start, recurrence=pattern)
+    await world.sync.run_once()
+    events = world.crm_events(ADELE)
+    [series] = [event for event in events if event.m365_recurrence_summary]
+    second = sorted((e for e in events if e.series_event_id), key=lambda e: e.start_at)[1]
+    world.crm_update(series.id, subject="Budget sprint (moved to Q3)")
+    world.crm_update(second.id, subject="Budget sprint with the auditors")
+    await _push_and_crash(world)  # the master's batch went first, then the crash
+    series_link = world.link_of(series.id)
+    assert series_link is not None
+    assert series_link.pending_snapshot is not None  # the master's write is not recorded
+    return master.id, series.id, second.id
+
+
+async def _assert_both_sides_hold_the_series_and_the_occurrence_edit(
+    world: World, master_id: str, series_id: int
+) -> None:
+    outlook = sorted(
+        [e async for e in world.outlook.instances(ADELE, master_id, soon(0), soon(30))],
+        key=lambda e: e.times().start,
+    )
+    assert [e.subject for e in outlook] == _SERIES_AFTER
+    assert [e.type for e in outlook] == ["occurrence", "exception", "occurrence"]
+    crm = sorted(
+        (e for e in world.crm_events(ADELE) if e.series_event_id), key=lambda e: e.start_at
+    )
+    assert [e.subject for e in crm] == _SERIES_AFTER
+    assert _subject(world, series_id) == "Budget sprint (moved to Q3)"
+    assert len(world.crm_events(ADELE)) == 4  # the series and its three occurrences, once each
+    outlook_view = await world.outlook_events(ADELE)
+    assert sorted(e.subject or "" for e in outlook_view) == sorted(_SERIES_AFTER)
+    assert world.log("conflict_microsoft365_won") == []
+    assert _outbox(world) == []
+
+
+async def test_an_occurrence_edit_survives_when_the_pull_finds_the_unrecorded_series_write_first(
+    world: World,
+) -> None:
+    """Like the test above, but the next run is a pull: it settles the master's write as our own
+    and must rebase the occurrences as recording that write would have, or the series value (our
+    own write, reaching the occurrence in Outlook) beats the occurrence's own CRM subject."""
+    master_id, series_id, second_id = await _series_write_lost_in_a_crash(world)
+
+    await world.sync.pull_mailbox(ADELE)  # the pull finds the master's write first
+
+    series_link = world.link_of(series_id)
+    assert series_link is not None
+    assert series_link.pending_snapshot is None
+    assert _subject(world, second_id) == "Budget sprint with the auditors"
+    await world.sync.run_once()
+    quiet = await world.sync.run_once()
+    await _assert_both_sides_hold_the_series_and_the_occurrence_edit(world, master_id, series_id)
+    assert all(pull.crm_writes + pull.graph_writes == 0 for pull in quiet.pulls)
+    assert sum(push.pushed for push in quiet.pushes) == 0
+
+
+async def test_the_pull_keeps_the_rebase_when_it_cannot_send_the_occurrence_edit(
+    world: World, control: EmulatorControl
+) -> None:
+    """The pull settles the master's write (its link no longer says a write is in flight) but
+    Microsoft 365 refuses the occurrence's PATCH: the occurrence's rebased base must be stored
+    with the master's link, or the next run sees the series value as an Outlook edit."""
+    master_id, series_id, second_id = await _series_write_lost_in_a_crash(world)
+    second_link = world.link_of(second_id)
+    assert second_link is not None
+    control.add_fault(
+        "unavailable",
+        next_requests=50,
+        mailbox=ADELE,
+        method="PATCH",
+        path_pattern=second_link.graph_id,
+        retry_after_seconds=0,
+    )
+
+    report = await world.sync.pull_mailbox(ADELE)
+
+    assert not report.cursor_advanced
+    series_link = world.link_of(series_id)
+    assert series_link is not None
+    assert series_link.pending_snapshot is None
+    control.clear_faults()
+    await world.sync.run_once()
+    await world.sync.run_once()
+    await _assert_both_sides_hold_the_series_and_the_occurrence_edit(world, master_id, series_id)

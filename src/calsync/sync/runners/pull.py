@@ -67,7 +67,7 @@ from calsync.sync.runners.common import (
     no_checkpoint,
     system_clock,
 )
-from calsync.sync.runners.convert import draft_is_empty, draft_of, graph_event_of
+from calsync.sync.runners.convert import draft_is_empty, draft_of, graph_event_of, sync_link_of
 from calsync.sync.runners.crm_writes import (
     CrmWriter,
     NewLink,
@@ -78,7 +78,10 @@ from calsync.sync.runners.crm_writes import (
 )
 from calsync.sync.runners.cursors import configured_window, cursor_for, finish_run, start_run
 from calsync.sync.runners.pull_state import Basis, RoundLookups, current_bases
-from calsync.sync.runners.series_edits import rebase_occurrences_on_series_push
+from calsync.sync.runners.series_edits import (
+    rebase_occurrences_on_series_push,
+    settled_series_write,
+)
 from calsync.sync.runners.sync_log import RunLog
 from calsync.sync.state import GraphDeleted, GraphEvent, Origin
 from calsync.sync.storage.models import (
@@ -91,7 +94,7 @@ from calsync.sync.storage.models import (
     SyncLinkRecord,
 )
 from calsync.sync.storage.outbox import engine_writes
-from calsync.sync.storage.snapshots import snapshot_from_json
+from calsync.sync.storage.snapshots import snapshot_from_json, snapshot_to_json
 
 
 @dataclass
@@ -535,7 +538,9 @@ class PullRunner:
                 )
             )
         }
-        lookups = RoundLookups.load(session, mailbox, [p.graph for p in moved], links)
+        lookups = RoundLookups.load(
+            session, mailbox, [p.graph for p in moved], links, series=[p.graph for p in planned]
+        )
         kept = {id(p): p for p in planned}
         advance = True
         for entry in moved:
@@ -645,6 +650,7 @@ class PullRunner:
         if event is None:
             return
         save = replace(save, crm_event_id=str(crm_event_id), crm_version=event.version)
+        self._settle_series_write(session, mailbox, item)
         change_key = None
         if item.response is not None:
             requested = next(a.snapshot for a in item.plan.actions if isinstance(a, UpdateInGraph))
@@ -673,6 +679,28 @@ class PullRunner:
             crm_version=event.version,
             change_key=change_key,
         )
+
+    @staticmethod
+    def _settle_series_write(session: Session, mailbox: str, item: _Planned) -> None:
+        """A series master's write in flight that reached Microsoft 365 was our own: rebase its
+        occurrences as recording it would have (the push's retry does the same), before the
+        master's link takes its new base. The states of this round's occurrences were planned on
+        those bases already (`RoundLookups`); this stores them, also for occurrences whose plan
+        was dropped."""
+        if not isinstance(item.graph, GraphEvent):
+            return
+        record = session.scalar(
+            select(SyncLinkRecord).where(
+                SyncLinkRecord.mailbox == mailbox, SyncLinkRecord.graph_id == item.graph_id
+            )
+        )
+        if record is None:
+            return
+        pushed = settled_series_write(sync_link_of(record), item.graph)
+        if pushed is not None:
+            rebase_occurrences_on_series_push(session, pushed)
+            # A write of this run on top of it rebases from the series as it now stands.
+            record.base = snapshot_to_json(pushed.snapshot)
 
 
 DISCARDED_MESSAGE = (

@@ -11,12 +11,18 @@ Each state comes with its `Basis`: the version stamps it was built from (the lin
 event's). The pull plans in a read-only session, makes its Graph calls with no session open, then
 re-reads the bases in its write transaction (`current_bases`): an event whose basis moved meanwhile
 (a CRM save, a push that linked it) is planned again instead of being written from stale facts.
+
+A series master whose write in flight Microsoft 365 shows took effect (a crash lost its record) has
+reached the occurrences too, as our own write: their states carry the merge bases recording it
+would have given them (`series_edits.rebased_occurrence_bases`), so an occurrence's own CRM edit
+is not mistaken for one that lost to an Outlook change. The write transaction stores those bases
+when it saves the master's link.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -28,15 +34,17 @@ from calsync.crm.models import Contact, Event, Individual, User
 from calsync.crm.models import Origin as CrmOrigin
 from calsync.crm.services.event_import import chunks
 from calsync.crm.services.users import find_user_by_email
-from calsync.sync.fields import TimedSpan
+from calsync.sync.fields import EventSnapshot, TimedSpan
 from calsync.sync.plan import crm_event_id_from_transaction_id
 from calsync.sync.runners.convert import crm_event_of, sync_link_of
+from calsync.sync.runners.series_edits import rebased_occurrence_bases, settled_series_write
 from calsync.sync.state import (
     CrmDeleted,
     CrmEvent,
     EventState,
     GraphDeleted,
     GraphEvent,
+    GraphEventType,
     MeetingContext,
 )
 from calsync.sync.storage.models import OutboxEntry, OutboxKind, SyncLinkRecord
@@ -90,6 +98,7 @@ class RoundLookups:
         self.twins: Twins = {}
         self.organizers: dict[str, User] = {}
         self.organizer_links: dict[tuple[str, str], SyncLinkRecord] = {}
+        self.occurrence_bases: dict[str, EventSnapshot] = {}
         # The attendees' records, held so the session's identity map (which keeps rows only while
         # they are referenced) still has them when each snapshot is built.
         self._records: list[object] = []
@@ -101,9 +110,14 @@ class RoundLookups:
         mailbox: str,
         events: Sequence[GraphEvent | GraphDeleted],
         links: Mapping[str, SyncLinkRecord],
+        *,
+        series: Sequence[GraphEvent | GraphDeleted] = (),
     ) -> RoundLookups:
-        """Everything `state_of` will need for `events` (the round, masters first)."""
+        """Everything `state_of` will need for `events` (the round, masters first). `series`: more
+        of the round's events whose series masters count for the occurrences' bases (a replan of
+        some events passes the whole round)."""
         lookups = cls(session, mailbox, links)
+        lookups._load_settled_series_writes([*events, *series])
         linked_ids = {links[ev.graph_id].crm_event_id for ev in events if ev.graph_id in links}
         unlinked = [ev for ev in events if isinstance(ev, GraphEvent) and ev.graph_id not in links]
         pushed_ids = {crm_id for ev in unlinked if (crm_id := _pushed_from(ev)) is not None}
@@ -127,6 +141,25 @@ class RoundLookups:
             lookups._load_meeting_contexts(unlinked)
         lookups._load_attendee_records(lookups.events.values())
         return lookups
+
+    def _load_settled_series_writes(self, events: Iterable[GraphEvent | GraphDeleted]) -> None:
+        """The occurrences' bases after the series writes in flight that reached Microsoft 365."""
+        masters = {
+            ev.graph_id: ev
+            for ev in events
+            if isinstance(ev, GraphEvent) and ev.event_type is GraphEventType.SERIES_MASTER
+        }
+        for part in chunks(sorted(masters)):
+            for record in self.session.scalars(
+                select(SyncLinkRecord).where(
+                    SyncLinkRecord.mailbox == self.mailbox,
+                    SyncLinkRecord.graph_id.in_(part),
+                    SyncLinkRecord.pending_snapshot.is_not(None),
+                )
+            ):
+                pushed = settled_series_write(sync_link_of(record), masters[record.graph_id])
+                if pushed is not None:
+                    self.occurrence_bases.update(rebased_occurrence_bases(self.session, pushed))
 
     def _load_events(self, ids: Iterable[int]) -> None:
         for part in chunks(sorted(ids)):
@@ -209,6 +242,8 @@ class RoundLookups:
         record = self.links.get(graph.graph_id)
         if record is not None:
             link = sync_link_of(record)
+            if graph.graph_id in self.occurrence_bases:
+                link = replace(link, base=self.occurrence_bases[graph.graph_id])
             event = self.events.get(record.crm_event_id)
             crm: CrmEvent | CrmDeleted = (
                 crm_event_of(self.session, event, self.mailbox, link)

@@ -13,6 +13,12 @@ own value, which a series edit never overrides in Outlook either.
 base, so the next merge sees Microsoft 365 unchanged and the CRM's occurrence edit as the change
 to push (the occurrence then becomes an exception). Occurrences without a pending CRM edit of the
 field keep their base: the next delta brings the series value to the CRM as an ordinary update.
+
+The same holds for a series write whose record a crash lost (a write in flight): whichever run
+settles it as our own — the push's retry or the pull — rebases the occurrences as recording it
+would have (`settled_series_write` names the write that took effect). The pull plans occurrences
+before its write transaction, so it asks for the rebased bases without writing
+(`rebased_occurrence_bases`) and stores them with the master's link.
 """
 
 from __future__ import annotations
@@ -26,8 +32,9 @@ from sqlalchemy.orm import Session
 from calsync.crm.models import Event
 from calsync.sync.actions import UpdateInGraph
 from calsync.sync.fields import SYNCED_FIELDS, EventSnapshot
+from calsync.sync.merge import base_with_write_in_flight, changed_fields
 from calsync.sync.runners.convert import crm_event_of, sync_link_of
-from calsync.sync.state import GraphEventType
+from calsync.sync.state import GraphEvent, GraphEventType, SyncLink
 from calsync.sync.storage.models import SyncLinkRecord
 from calsync.sync.storage.snapshots import snapshot_from_json, snapshot_to_json
 
@@ -35,17 +42,41 @@ SERIES_WIDE_FIELDS: frozenset[str] = frozenset(SYNCED_FIELDS) - {"timing", "recu
 """Fields a series edit carries to its occurrences (times and the rule belong to each slot)."""
 
 
+def settled_series_write(link: SyncLink, graph: GraphEvent) -> UpdateInGraph | None:
+    """The series write in flight on a master's link that Microsoft 365 shows took effect, as the
+    PATCH that recording it would have described (its fields: those Graph holds as we sent them,
+    `merge.base_with_write_in_flight`). None for any other link, or when none of it arrived."""
+    if link.pending is None or link.event_type is not GraphEventType.SERIES_MASTER:
+        return None
+    settled = base_with_write_in_flight(link.base, link.pending.snapshot, graph.snapshot)
+    took_effect = changed_fields(link.base, settled)
+    if not took_effect:
+        return None
+    return UpdateInGraph(link.graph_id, link.mailbox, took_effect, settled, None)
+
+
 def rebase_occurrences_on_series_push(session: Session, pushed: UpdateInGraph) -> int:
     """Call in the transaction that records a successful PATCH of a series master, *before* the
     master's link is saved (its base is still the series as last synced). Returns how many
     occurrence links were rebased."""
+    rebased = rebased_occurrence_bases(session, pushed)
+    for record in _occurrence_links(session, pushed):
+        if record.graph_id in rebased:
+            record.base = snapshot_to_json(rebased[record.graph_id])
+    return len(rebased)
+
+
+def rebased_occurrence_bases(session: Session, pushed: UpdateInGraph) -> dict[str, EventSnapshot]:
+    """The merge bases, by Graph id, that `rebase_occurrences_on_series_push` would give the
+    occurrences of the master `pushed` wrote, computed without changing anything. The master's
+    link must still hold its base from before that write."""
     master = session.scalar(
         select(SyncLinkRecord).where(
             SyncLinkRecord.mailbox == pushed.mailbox, SyncLinkRecord.graph_id == pushed.graph_id
         )
     )
     if master is None or master.event_type != GraphEventType.SERIES_MASTER.value:
-        return 0
+        return {}
     before = snapshot_from_json(master.base)
     changed = [
         name
@@ -53,14 +84,9 @@ def rebase_occurrences_on_series_push(session: Session, pushed: UpdateInGraph) -
         if name in SERIES_WIDE_FIELDS and getattr(before, name) != getattr(pushed.snapshot, name)
     ]
     if not changed:
-        return 0
-    rebased = 0
-    for record in session.scalars(
-        select(SyncLinkRecord).where(
-            SyncLinkRecord.mailbox == pushed.mailbox,
-            SyncLinkRecord.series_master_graph_id == pushed.graph_id,
-        )
-    ):
+        return {}
+    rebased: dict[str, EventSnapshot] = {}
+    for record in _occurrence_links(session, pushed):
         event = session.get(Event, record.crm_event_id)
         if event is None:
             continue
@@ -68,9 +94,19 @@ def rebase_occurrences_on_series_push(session: Session, pushed: UpdateInGraph) -
         crm = crm_event_of(session, event, record.mailbox, sync_link_of(record)).snapshot
         values = _own_edits_kept(changed, before, base, crm, pushed.snapshot)
         if values:
-            record.base = snapshot_to_json(replace(base, **values))
-            rebased += 1
+            rebased[record.graph_id] = replace(base, **values)
     return rebased
+
+
+def _occurrence_links(session: Session, pushed: UpdateInGraph) -> list[SyncLinkRecord]:
+    return list(
+        session.scalars(
+            select(SyncLinkRecord).where(
+                SyncLinkRecord.mailbox == pushed.mailbox,
+                SyncLinkRecord.series_master_graph_id == pushed.graph_id,
+            )
+        )
+    )
 
 
 def _own_edits_kept(
