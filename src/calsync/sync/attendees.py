@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from calsync.sync.errors import InvalidAttendee
 from calsync.sync.fields import AttendeeKind, SyncedAttendee, normalize_address
@@ -101,16 +102,14 @@ def crm_attendees_from_graph(
     address appears once whatever its case or surrounding space.
     """
     lookup = _normalised_lookup(matches)
-    owner = normalize_address(owner_mailbox, field_name="owner_mailbox") if owner_mailbox else None
+    owner = _address(owner_mailbox, field_name="owner_mailbox") if owner_mailbox else None
     participants: list[tuple[str, bool, str]] = []
     if organizer and organizer.strip():
-        participants.append(
-            (normalize_address(organizer, field_name="organizer"), True, "organizer")
-        )
+        participants.append((_address(organizer, field_name="organizer"), True, "organizer"))
     for attendee in attendees:
         if not attendee.address.strip():
             continue
-        participants.append((normalize_address(attendee.address), False, attendee.response))
+        participants.append((_address(attendee.address), False, attendee.response))
     result: list[CrmAttendee] = []
     seen_records: set[RecordRef] = set()
     seen_addresses: set[str] = set()
@@ -142,8 +141,8 @@ def graph_attendees_from_crm(
     `current` is the event's attendee list in Graph, if any: an address already there keeps its role
     and response, so re-sending the list never demotes a room to a required attendee.
     """
-    organizer = normalize_address(organizer_mailbox, field_name="organizer_mailbox")
-    existing = {normalize_address(attendee.address): attendee for attendee in current}
+    organizer = _address(organizer_mailbox, field_name="organizer_mailbox")
+    existing = {_address(attendee.address): attendee for attendee in current}
     chosen: list[GraphAttendee] = []
     not_invited: list[RecordRef] = []
     seen = {organizer}
@@ -153,7 +152,7 @@ def graph_attendees_from_crm(
                 raise InvalidAttendee("a bare attendee needs an e-mail address", field="attendees")
             not_invited.append(invitee.record)
             continue
-        address = normalize_address(invitee.address)
+        address = _address(invitee.address)
         if address in seen:
             continue
         seen.add(address)
@@ -169,13 +168,13 @@ def snapshot_attendees_from_graph(
     On the organizer's copy that is the attendee list; on an attendee's copy it is the organizer
     plus the other attendees — the same set the CRM event of that attendee holds.
     """
-    owner = normalize_address(mailbox, field_name="mailbox")
+    owner = _address(mailbox, field_name="mailbox")
     addresses = [attendee.address for attendee in attendees if attendee.address.strip()]
     if organizer and organizer.strip():
         addresses.append(organizer)
     return frozenset(
         SyncedAttendee(address)
-        for address in {normalize_address(raw) for raw in addresses}
+        for address in {_address(raw) for raw in addresses}
         if address != owner
     )
 
@@ -195,12 +194,12 @@ def snapshot_attendees_from_crm(
     Built from the same rule as `graph_attendees_from_crm`, so a CRM event and its Graph copy agree
     after a push; records without an e-mail cannot be compared and are left out.
     """
-    owner = normalize_address(owner_mailbox, field_name="owner_mailbox")
+    owner = _address(owner_mailbox, field_name="owner_mailbox")
     result: dict[str, SyncedAttendee] = {}
     for invitee in invitees:
         if invitee.address is None or not invitee.address.strip():
             continue
-        address = normalize_address(invitee.address)
+        address = _address(invitee.address)
         if address == owner or address in result:
             continue
         kind = _KIND_OF_RECORD[invitee.record.kind] if invitee.record else AttendeeKind.EMAIL
@@ -213,6 +212,23 @@ def _normalised_lookup(
 ) -> dict[str, tuple[RecordRef, ...]]:
     lookup: dict[str, list[RecordRef]] = {}
     for raw, records in matches.items():
-        bucket = lookup.setdefault(normalize_address(raw, field_name="matches"), [])
+        bucket = lookup.setdefault(_address(raw, field_name="matches"), [])
         bucket.extend(record for record in records if record not in bucket)
     return {address: tuple(records) for address, records in lookup.items()}
+
+
+def _address(raw: str, *, field_name: str = "attendees") -> str:
+    """`normalize_address`, remembered per address: an import normalises each attendee's address
+    four or five times on its way (snapshot, matching, the CRM list) and a round's events share
+    most of their addresses. A refused address is refused by `normalize_address` itself, so the
+    error names `field_name` as before."""
+    address = _normalised(raw)
+    return address if address is not None else normalize_address(raw, field_name=field_name)
+
+
+@lru_cache(maxsize=16_384)
+def _normalised(raw: str) -> str | None:
+    try:
+        return normalize_address(raw)
+    except InvalidAttendee:
+        return None

@@ -191,7 +191,9 @@ class CrmWriter:
                 raise _series_not_imported(create)
         teams = create.snapshot.is_teams_meeting and bool(create.teams_join_url)
         return ImportedEvent(
-            data=self.event_input(owner, create.snapshot, None, create.graph_id),
+            data=self.event_input(
+                owner, create.snapshot, None, create.graph_id, records_by_crm=True
+            ),
             series_event_id=series_event_id,
             original_start=create.original_start,
             recurrence_summary=create.recurrence_summary,
@@ -314,8 +316,16 @@ class CrmWriter:
         event: Event | None,
         graph_id: str | None,
         fields: set[str] | None = None,
+        *,
+        records_by_crm: bool = False,
     ) -> EventInput:
-        """The CRM input writing `fields` of `snapshot` (all of them for a new event)."""
+        """The CRM input writing `fields` of `snapshot` (all of them for a new event).
+
+        `records_by_crm`: give the attendees as bare addresses and leave resolving them to their
+        records to the CRM's own planning (`import_events` plans with the round's matches, so it
+        finds the same records without a query); resolving them here as well did the same work
+        twice per imported event.
+        """
         base = (
             event_input_of(event)
             if event is not None
@@ -369,12 +379,24 @@ class CrmWriter:
         if "is_teams_meeting" in wanted:
             changes["is_teams_meeting"] = snapshot.is_teams_meeting
         if "attendees" in wanted:
-            changes["attendees"] = self._attendee_inputs(snapshot, owner, graph_id)
+            changes["attendees"] = self._attendee_inputs(
+                snapshot, owner, graph_id, resolve_records=not records_by_crm
+            )
         return replace(base, **changes)  # type: ignore[arg-type]
 
     def _attendee_inputs(
-        self, snapshot: EventSnapshot, owner: User, graph_id: str | None
+        self,
+        snapshot: EventSnapshot,
+        owner: User,
+        graph_id: str | None,
+        *,
+        resolve_records: bool = True,
     ) -> tuple[AttendeeInput, ...]:
+        """The snapshot's attendees as CRM input, in `crm_attendees_from_graph`'s order (organizer
+        first, the owner left out, each address once). With `resolve_records`, each address
+        matched to records becomes one input per record; without, every input is the bare address
+        and the CRM's `plan_attendees` does that same expansion (SPEC §3) with the same matches.
+        """
         raw = self.raw_events.get(graph_id) if graph_id else None
         graph_attendees: list[GraphAttendee]
         organizer: str | None
@@ -384,9 +406,11 @@ class CrmWriter:
             graph_attendees = [GraphAttendee(a.address) for a in snapshot.attendees]
             organizer = None
         wanted = {a.address for a in snapshot.attendees}
-        addresses = {a.address for a in graph_attendees} | ({organizer} if organizer else set())
-        found = self.match_addresses(addresses)
-        matches = {address: self._refs_of(address, records) for address, records in found.items()}
+        matches: dict[str, list[RecordRef]] = {}
+        if resolve_records:
+            addresses = {a.address for a in graph_attendees} | ({organizer} if organizer else set())
+            found = self.match_addresses(addresses)
+            matches = {address: self._refs_of(address, refs) for address, refs in found.items()}
         attendees = crm_attendees_from_graph(
             graph_attendees, organizer, matches, owner_mailbox=owner.email
         )
