@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +33,7 @@ from pathlib import Path
 
 import psycopg
 from cryptography.fernet import Fernet
+from psycopg import sql
 
 from calsync.crm.database import create_database_engine, create_session_factory
 from calsync.crm.migrate import upgrade_database
@@ -52,6 +51,10 @@ from calsync.runtime.jobs.schema import install_job_schema
 from calsync.runtime.jobs.settings import JobsSettings
 from calsync.runtime.secrets import SecretBox
 
+# The throwaway cluster the test suite starts (tests/fixtures/postgres.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.fixtures.postgres import throwaway_postgres
+
 CALSYNC = str(Path(sys.executable).with_name("calsync"))
 # CALSYNC_BENCH_PROFILE=dir: each worker writes a cProfile to dir/worker-<pid>.prof.
 PROFILE_DIR = os.environ.get("CALSYNC_BENCH_PROFILE")
@@ -65,59 +68,6 @@ WORKER_COMMAND = (
     if PROFILE_DIR
     else [CALSYNC]
 )
-
-
-def _as_owner(command: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
-def start_postgres(base: Path) -> tuple[str, Path]:
-    """initdb + pg_ctl start on a free loopback port; returns the server URL and its bin dir."""
-    initdb = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3])
-    )
-    if not initdb:
-        sys.exit("PostgreSQL binaries not found (apt-get install postgresql)")
-    bin_dir = Path(initdb[-1]).parent
-    if os.geteuid() == 0:
-        shutil.chown(base, user="postgres", group="postgres")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    data = base / "data"
-    subprocess.run(
-        _as_owner([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"]),
-        check=True,
-        capture_output=True,
-    )
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off"
-    options += " -c synchronous_commit=off -c max_connections=200"
-    subprocess.run(
-        _as_owner(
-            [
-                str(bin_dir / "pg_ctl"),
-                "start",
-                "-w",
-                "-D",
-                str(data),
-                "-l",
-                str(base / "log"),
-                "-o",
-                options,
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", bin_dir
-
-
-def stop_postgres(base: Path, bin_dir: Path) -> None:
-    subprocess.run(
-        _as_owner([str(bin_dir / "pg_ctl"), "stop", "-D", str(base / "data"), "-m", "fast"]),
-        check=False,
-        capture_output=True,
-    )
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -166,13 +116,15 @@ def main() -> None:
     parser.add_argument("--log", type=Path, help="keep the workers' JSON logs in this file")
     arguments = parser.parse_args()
     count = arguments.mailboxes
+    with throwaway_postgres(max_connections=200) as server:
+        server.execute(sql.SQL("CREATE DATABASE calsync"))
+        run_cycles(server.url("calsync"), count, arguments)
+
+
+def run_cycles(url: str, count: int, arguments: argparse.Namespace) -> None:
     base = Path(tempfile.mkdtemp(prefix="calsync-bench-workers-"))
-    server_url, bin_dir = start_postgres(base)
     workers: list[subprocess.Popen[bytes]] = []
     try:
-        with psycopg.connect(conninfo_of(server_url), autocommit=True) as connection:
-            connection.execute("CREATE DATABASE calsync")
-        url = server_url.rsplit("/", 1)[0] + "/calsync"
         upgrade_database(url)
         install_job_schema(url)
         engine = create_database_engine(url)
@@ -250,7 +202,6 @@ def main() -> None:
             worker.send_signal(signal.SIGTERM)
         for worker in workers:
             worker.wait(60)
-        stop_postgres(base, bin_dir)
         shutil.rmtree(base, ignore_errors=True)
     print(f"{count} mailboxes, {arguments.workers} `calsync worker` processes, PostgreSQL")
     print(
