@@ -218,22 +218,7 @@ def sync_log(
     return build_page(
         request,
         page,
-        [
-            SyncLogLineOut(
-                id=line.id,
-                at=line.at,
-                run_id=line.run_id,
-                mailbox=line.mailbox,
-                crm_event_id=line.crm_event_id,
-                kind=line.kind.value,
-                direction=line.direction.value,
-                code=line.code,
-                severity=line.severity,
-                field=line.field,
-                message=line.message,
-            )
-            for line in lines
-        ],
+        [SyncLogLineOut.model_validate(line) for line in lines],
     )
 
 
@@ -273,21 +258,7 @@ def sync_runs(
     return build_page(
         request,
         page,
-        [
-            SyncRunOut(
-                id=run.id,
-                kind=run.kind.value,
-                mailbox=run.mailbox,
-                started_at=run.started_at,
-                finished_at=run.finished_at,
-                status=run.status.value,
-                full_resync=run.full_resync,
-                crm_writes=run.crm_writes,
-                graph_writes=run.graph_writes,
-                message=run.message,
-            )
-            for run in runs
-        ],
+        [SyncRunOut.model_validate(run) for run in runs],
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from calsync.web.api.schemas.base import RequestBody
 from calsync.web.api.schemas.common import Email, ReferenceId
@@ -99,6 +99,8 @@ class SyncStatusOut(BaseModel):
 
 
 class SyncLogLineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     at: datetime
     run_id: int | None
@@ -113,6 +115,8 @@ class SyncLogLineOut(BaseModel):
 
 
 class SyncRunOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     kind: str = Field(description="`push` (the outbox, every mailbox) or `pull` (one mailbox).")
     mailbox: str | None = Field(description="The pulled mailbox; null for pushes.")
