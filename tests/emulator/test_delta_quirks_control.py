@@ -4,7 +4,6 @@ on the real TLS emulator server (GRAPH.md §12 fact 3: empty pages with a nextLi
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -12,34 +11,10 @@ import pytest
 
 from calsync.emulator.control_client import EmulatorControl, EmulatorControlError
 from calsync.emulator.server import EmulatorServer
-from tests.fixtures.emulator import ADELE, MEGAN, token_form
+from tests.fixtures.emulator import ADELE, MEGAN
 
 WEEK = {"startDateTime": "2026-12-07T00:00:00Z", "endDateTime": "2026-12-14T00:00:00Z"}
 SMALL_PAGES = {"Prefer": "odata.maxpagesize=2"}
-
-
-@pytest.fixture
-def control(emulator_server: EmulatorServer) -> Iterator[EmulatorControl]:
-    with EmulatorControl(emulator_server.base_url, verify=str(emulator_server.ca_path)) as control:
-        yield control
-        control.reset()
-
-
-@pytest.fixture
-def graph(emulator_server: EmulatorServer) -> Iterator[httpx.Client]:
-    verify = ssl.create_default_context(cafile=str(emulator_server.ca_path))
-    config = emulator_server.emulator.config
-    token = httpx.post(
-        f"{emulator_server.base_url}/{config.tenant}/oauth2/v2.0/token",
-        data=token_form(config),
-        verify=verify,
-    ).json()["access_token"]
-    with httpx.Client(
-        base_url=emulator_server.graph_url,
-        verify=verify,
-        headers={"Authorization": f"Bearer {token}"},
-    ) as client:
-        yield client
 
 
 def book_three(graph: httpx.Client, mailbox: str) -> None:

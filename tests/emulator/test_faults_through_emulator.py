@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import ssl
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from calsync.emulator.control_client import EmulatorControl
-from calsync.emulator.server import EmulatorServer
-from tests.fixtures.emulator import ADELE, token_form
+from tests.fixtures.emulator import ADELE
 
 WEEK = {"startDateTime": "2026-12-07T00:00:00Z", "endDateTime": "2026-12-14T00:00:00Z"}
 
@@ -22,31 +19,6 @@ def review(subject: str) -> dict[str, Any]:
         "start": {"dateTime": "2026-12-08T15:00:00", "timeZone": "Eastern Standard Time"},
         "end": {"dateTime": "2026-12-08T16:00:00", "timeZone": "Eastern Standard Time"},
     }
-
-
-@pytest.fixture
-def control(emulator_server: EmulatorServer) -> Iterator[EmulatorControl]:
-    with EmulatorControl(emulator_server.base_url, verify=str(emulator_server.ca_path)) as control:
-        control.reset()
-        yield control
-        control.reset()
-
-
-@pytest.fixture
-def graph(emulator_server: EmulatorServer) -> Iterator[httpx.Client]:
-    verify = ssl.create_default_context(cafile=str(emulator_server.ca_path))
-    config = emulator_server.emulator.config
-    token = httpx.post(
-        f"{emulator_server.base_url}/{config.tenant}/oauth2/v2.0/token",
-        data=token_form(config),
-        verify=verify,
-    ).json()["access_token"]
-    with httpx.Client(
-        base_url=emulator_server.graph_url,
-        verify=verify,
-        headers={"Authorization": f"Bearer {token}"},
-    ) as client:
-        yield client
 
 
 def subjects_this_week(graph: httpx.Client) -> list[str]:
