@@ -392,3 +392,32 @@ async def test_reset_removes_subscriptions(harness: Harness, receiver: Receiver)
     await asyncio.sleep(0.3)
     assert receiver.notifications == []
     assert (await harness.client.get("/v1.0/subscriptions")).json()["value"] == []
+
+
+async def test_a_long_subscription_list_comes_in_pages_that_a_client_follows(
+    harness: Harness, receiver: Receiver
+) -> None:
+    harness.operations.emulator.config.subscriptions_page_size = 2
+    created = set()
+    for _ in range(5):
+        response = await harness.client.post(
+            "/v1.0/subscriptions", json=subscription_body(receiver)
+        )
+        assert response.status_code == 201
+        created.add(response.json()["id"])
+
+    seen: list[str] = []
+    link: str | None = "/v1.0/subscriptions"
+    pages = 0
+    while link is not None:
+        page = (await harness.client.get(link)).json()
+        assert len(page["value"]) <= 2
+        seen.extend(item["id"] for item in page["value"])
+        link = page.get("@odata.nextLink")
+        pages += 1
+    assert pages == 3
+    assert sorted(seen) == sorted(created)
+
+    refused = await harness.client.get("/v1.0/subscriptions", params={"$skip": "two"})
+    assert refused.status_code == 400
+    assert "$skip" in refused.json()["error"]["message"]

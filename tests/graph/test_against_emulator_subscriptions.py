@@ -17,9 +17,11 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from calsync.emulator.control_client import EmulatorControl
+from calsync.emulator.server import EmulatorServer
 from calsync.graph.client import GraphClient
 from calsync.graph.errors import NotFound
-from tests.fixtures.emulator import ADELE
+from calsync.runtime.webhooks import SubscriptionKeeper, WebhookSettings
+from tests.fixtures.emulator import ADELE, LEE, MEGAN
 
 
 async def _answer_handshake(request: Request) -> Response:
@@ -34,7 +36,7 @@ def webhook_url() -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = Starlette(routes=[Route("/hooks/{kind}", _answer_handshake, methods=["POST"])])
+    app = Starlette(routes=[Route("/hooks/{kind:path}", _answer_handshake, methods=["POST"])])
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
@@ -73,3 +75,29 @@ async def test_a_subscription_is_created_renewed_and_deleted(
     assert await asyncio.to_thread(control.subscriptions) == []
     with pytest.raises(NotFound):
         await graph.renew_subscription(created.id, expires_at=expires)
+
+
+async def test_every_page_of_a_long_subscription_list_is_read_and_adopted(
+    graph: GraphClient, emulator_server: EmulatorServer, webhook_url: str
+) -> None:
+    emulator_server.emulator.config.subscriptions_page_size = 2
+    settings = WebhookSettings(public_url=webhook_url, client_state="calsync-7f3a")
+    expires = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    created = {}
+    for mailbox in (ADELE, MEGAN, LEE):
+        subscription = await graph.create_subscription(
+            mailbox,
+            notification_url=settings.notification_url,
+            lifecycle_notification_url=settings.lifecycle_url,
+            client_state=settings.client_state,
+            expires_at=expires,
+        )
+        created[subscription.id] = mailbox
+
+    listed = [subscription.id async for subscription in graph.list_subscriptions()]
+    assert sorted(listed) == sorted(created)
+
+    # A restarted service takes over all of them, the last page's too.
+    keeper = SubscriptionKeeper(settings)
+    await keeper.adopt(graph)
+    assert {sid: keeper.mailbox_of(sid) for sid in created} == created

@@ -8,7 +8,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -194,8 +194,9 @@ class _RecordingGraph:
         self.transport = self
         self._next = 0
 
-    async def send(self, method: str, path: str, mailbox: object = None) -> _Answer:
-        return _Answer({"value": self.existing})
+    async def list_subscriptions(self) -> AsyncIterator[Subscription]:
+        for item in self.existing:
+            yield Subscription.model_validate(item)
 
     async def create_subscription(self, mailbox: str, **options: object) -> Subscription:
         self._next += 1

@@ -32,6 +32,9 @@ class EmulatorConfig:
     default_page_size: int = 10
     max_page_size: int = 1000
     delta_default_page_size: int = 10
+    # GET /subscriptions answers in pages of this many (Graph documents no size; a client must
+    # follow @odata.nextLink on any collection, and a firm's list can be long).
+    subscriptions_page_size: int = 100
     # Graph refuses bodies over about 4 MB with 413 (calsync.emulator.request_size).
     max_request_bytes: int = 4 * 1024 * 1024
     # Optional, documented oddities of calendarView delta (GRAPH.md §3.2); off unless asked for.

@@ -455,14 +455,26 @@ async def create_subscription(request: Request) -> JSONResponse:
 
 
 async def list_subscriptions(request: Request) -> JSONResponse:
+    """The app's subscriptions in pages; the nextLink carries `$skip` (as the events lists do)."""
     service = _service(request)
     graph_url = service.graph_url()
-    return JSONResponse(
-        {
-            "@odata.context": f"{graph_url}/$metadata#subscriptions",
-            "value": [s.to_json(graph_url) for s in service.active()],
-        }
-    )
+    size: int = request.app.state.operations.emulator.config.subscriptions_page_size
+    skip = _skip_of(request)
+    subscriptions = sorted(service.active(), key=lambda s: s.id)
+    body: dict[str, Any] = {
+        "@odata.context": f"{graph_url}/$metadata#subscriptions",
+        "value": [s.to_json(graph_url) for s in subscriptions[skip : skip + size]],
+    }
+    if skip + size < len(subscriptions):
+        body["@odata.nextLink"] = f"{graph_url}/subscriptions?$skip={skip + size}"
+    return JSONResponse(body)
+
+
+def _skip_of(request: Request) -> int:
+    raw = request.query_params.get("$skip", "0")
+    if not raw.isdigit():
+        raise _invalid(f"$skip: '{raw}' is not a whole number of subscriptions to skip")
+    return int(raw)
 
 
 async def get_subscription(request: Request) -> JSONResponse:

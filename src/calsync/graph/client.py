@@ -24,7 +24,7 @@ from calsync.graph.batch import BatchItemResult, send_batch
 from calsync.graph.delta import DeltaRound, window_params
 from calsync.graph.drafts import EventDraft
 from calsync.graph.errors import GraphError, InvalidArgument, InvalidResponse, NotFound
-from calsync.graph.models import Calendar, Event, EventPage, Subscription
+from calsync.graph.models import Calendar, Event, EventPage, Subscription, SubscriptionPage
 from calsync.graph.paging import iterate_pages
 from calsync.graph.settings import GraphSettings
 from calsync.graph.transport import GraphTransport
@@ -317,6 +317,15 @@ class GraphClient:
         await self.transport.send(
             "DELETE", f"/subscriptions/{quote(subscription_id, safe='')}", mailbox=None
         )
+
+    async def list_subscriptions(self) -> AsyncIterator[Subscription]:
+        """The app's subscriptions, every page of them (a list follows `@odata.nextLink` like any
+        Graph collection)."""
+        async for page in iterate_pages(
+            self.transport, "/subscriptions", SubscriptionPage, mailbox=None
+        ):
+            for subscription in page.value:
+                yield subscription
 
 
 def _event(response: httpx.Response) -> Event:

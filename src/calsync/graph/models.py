@@ -357,3 +357,9 @@ class Subscription(GraphModel):
     expiration_date_time: datetime | None = None
     client_state: str | None = None
     application_id: str | None = None
+
+
+class SubscriptionPage(CollectionPage):
+    """One page of `GET /subscriptions`: the app's subscriptions (a long list comes in pages)."""
+
+    value: list[Subscription] = Field(default_factory=list)

@@ -175,10 +175,7 @@ class SubscriptionKeeper:
 
     async def _adopt(self, graph: GraphClient) -> None:
         """Take over this app's subscriptions for our notification URL (made before a restart)."""
-        response = await graph.transport.send("GET", "/subscriptions", mailbox=None)
-        body: dict[str, Any] = response.json()
-        for item in body.get("value", []):
-            subscription = Subscription.model_validate(item)
+        async for subscription in graph.list_subscriptions():
             mailbox = mailbox_of_resource(subscription.resource)
             if (
                 mailbox is not None
