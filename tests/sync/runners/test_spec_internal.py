@@ -1,0 +1,69 @@
+"""SPEC §6 end to end, beyond test_internal_and_safety.py: the owner's later edit overrides an
+attendee's edit of the same field, and a CRM meeting's colleague keeps exactly one copy on each
+side through the owner's edits and her own changes to her invitation."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from calsync.crm.models import Event
+from calsync.crm.services.event_input import AttendeeInput
+from calsync.graph.models import Location
+from tests.fixtures.emulator import ADELE, LEE, MEGAN
+from tests.sync.runners.world import World, soon
+
+
+def _copies_of(world: World, event_id: int) -> list[Event]:
+    with world.sessions() as session:
+        return list(
+            session.scalars(
+                select(Event).where(Event.copy_of_event_id == event_id).order_by(Event.owner_id)
+            ).all()
+        )
+
+
+async def test_the_owners_later_edit_overrides_an_attendees_edit_of_the_same_field(
+    world: World,
+) -> None:
+    created = await world.outlook_create(MEGAN, "Strategy", soon(5), attendees=(ADELE, LEE))
+    await world.sync.run_once()
+    [adele_version] = world.crm_events(ADELE)
+
+    world.crm_update(adele_version.id, location="My desk")  # Adele's own version is editable
+    await world.sync.run_once()
+    assert world.crm_events(ADELE)[0].location == "My desk"
+
+    await world.outlook_update(
+        MEGAN, created.id, location=Location(display_name="Board room"), subject="Strategy (final)"
+    )
+    await world.sync.run_once()
+    await world.sync.run_once()
+
+    for mailbox in (MEGAN, ADELE, LEE):
+        [event] = world.crm_events(mailbox)
+        assert (event.subject, event.location) == ("Strategy (final)", "Board room"), mailbox
+        assert len(await world.outlook_events(mailbox)) == 1, mailbox
+
+
+async def test_a_colleague_keeps_one_copy_on_each_side_through_edits_on_both(
+    world: World,
+) -> None:
+    event_id = world.crm_create(
+        ADELE, "Team review", soon(4), attendees=(AttendeeInput(user_id=world.users[MEGAN]),)
+    )
+    await world.sync.run_once()
+    [invitation] = await world.outlook_events(MEGAN)
+
+    world.crm_update(event_id, subject="Team review (moved)", start=soon(6), end=soon(6, 11))
+    await world.outlook_update(MEGAN, invitation.id, show_as="tentative")  # her own copy
+    await world.sync.run_once()
+    await world.sync.run_once()
+
+    [copy] = _copies_of(world, event_id)
+    assert copy.owner_id == world.users[MEGAN]
+    assert (copy.subject, copy.start_at) == ("Team review (moved)", soon(6))
+    assert world.crm_events(MEGAN) == []  # her invitation never became a second event
+    [in_her_mailbox] = await world.outlook_events(MEGAN)
+    assert in_her_mailbox.subject == "Team review (moved)"
+    assert in_her_mailbox.times().start == soon(6)
+    assert [e.subject for e in world.crm_events(ADELE)] == ["Team review (moved)"]
