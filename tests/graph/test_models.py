@@ -163,6 +163,29 @@ def test_a_delta_page_separates_changes_from_removals() -> None:
     assert page.delta_link is not None
 
 
+def test_graph_seven_digit_times_are_read_to_the_microsecond() -> None:
+    event = Event.model_validate(
+        {
+            **FULL_EVENT,
+            "start": {"dateTime": "2017-04-15T19:00:00.1234567", "timeZone": "UTC"},
+            "end": {"dateTime": "2017-04-15T20:00:00.9999999", "timeZone": "Pacific Standard Time"},
+        }
+    )
+    times = event.times()
+    assert times.start == datetime(2017, 4, 15, 19, 0, 0, 123456, tzinfo=ZoneInfo("UTC"))
+    assert times.end == datetime(
+        2017, 4, 15, 20, 0, 0, 999999, tzinfo=ZoneInfo("America/Los_Angeles")
+    )
+
+
+def test_an_impossible_graph_time_is_refused_naming_the_date_time() -> None:
+    event = Event.model_validate(
+        {**FULL_EVENT, "start": {"dateTime": "2017-02-30T19:00:00.0000000", "timeZone": "UTC"}}
+    )
+    with pytest.raises(ValueError, match=r"dateTime '2017-02-30T19:00:00\.0000000'"):
+        event.times()
+
+
 def test_an_event_without_times_says_which_field_is_missing() -> None:
     with pytest.raises(ValueError, match="start"):
         Event.model_validate({"id": "partial", "subject": "x"}).times()

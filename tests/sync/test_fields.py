@@ -22,6 +22,7 @@ from calsync.sync.fields import (
     is_exchange_dn,
     is_private_sensitivity,
     is_teams_meeting,
+    normalize_address,
     normalize_text,
     online_meeting_fields,
     sensitivity_for,
@@ -300,6 +301,21 @@ def test_a_body_read_back_from_storage_equals_the_body_written(
 ) -> None:
     snapshot = review_meeting(body=body_text(text, content_type))
     assert review_meeting(body=snapshot.body) == snapshot
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=text_pieces)
+def test_a_line_break_added_at_the_end_of_a_body_is_not_a_change(text: str) -> None:
+    assert normalize_text(text + "\n") == normalize_text(text)
+    assert normalize_text("\r\n" + text) == normalize_text(text)
+
+
+def test_a_refused_address_names_the_field_of_each_caller() -> None:
+    assert normalize_address(" Maria.Gonzalez@Gmail.example ") == CLIENT
+    for field_name in ("organizer", "attendees", "organizer"):
+        with pytest.raises(InvalidAttendee, match="not an e-mail address") as error:
+            normalize_address("Maria Gonzalez", field_name=field_name)
+        assert error.value.field == field_name
 
 
 def test_an_exchange_x500_address_from_graph_is_kept_not_refused() -> None:

@@ -13,6 +13,7 @@ datetimes in the event's own zone (``originalStartTimeZone``) or into dates for 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -22,6 +23,21 @@ from pydantic.alias_generators import to_camel
 
 from calsync.graph.errors import UnknownTimeZone
 from calsync.graph.timezones import ResolvedZone, all_day_dates, resolve_zone, to_aware
+
+_GRAPH_WALL_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}", re.ASCII)
+"""``dateTime`` exactly as Graph writes it: ``2017-04-15T11:00:00.0000000``."""
+
+
+def _graph_wall_time(value: str) -> datetime | None:
+    """A ``dateTime`` in Graph's own form, read directly (every event an import reads has two);
+    None for any other form, which ``parse_wall_time`` reads or refuses with its message. The
+    first six fractional digits are the ones ``parse_wall_time`` keeps too."""
+    if not _GRAPH_WALL_TIME.fullmatch(value):
+        return None
+    try:
+        return datetime.fromisoformat(value[:26])
+    except ValueError:
+        return None
 
 
 class GraphModel(BaseModel):
@@ -49,6 +65,9 @@ class DateTimeTimeZone(GraphModel):
     def to_datetime(self) -> datetime:
         """The instant as an aware datetime in the zone Graph named (UTC unless ``outlook.timezone``
         was sent)."""
+        wall = _graph_wall_time(self.date_time)
+        if wall is not None:
+            return wall.replace(tzinfo=resolve_zone(self.time_zone).zone)
         return to_aware(self.date_time, self.time_zone)
 
 

@@ -168,15 +168,33 @@ def snapshot_attendees_from_graph(
     On the organizer's copy that is the attendee list; on an attendee's copy it is the organizer
     plus the other attendees — the same set the CRM event of that attendee holds.
     """
+    return snapshot_attendees_of_addresses(
+        [attendee.address for attendee in attendees], organizer, mailbox
+    )
+
+
+def snapshot_attendees_of_addresses(
+    addresses: Iterable[str], organizer: str | None, mailbox: str
+) -> frozenset[SyncedAttendee]:
+    """`snapshot_attendees_from_graph` from the attendees' raw addresses alone, which is all it
+    reads: the pull builds each Graph event's snapshot from these without making a
+    `GraphAttendee` per attendee first. Blank addresses are skipped."""
     owner = _address(mailbox, field_name="mailbox")
-    addresses = [attendee.address for attendee in attendees if attendee.address.strip()]
+    wanted = [raw for raw in addresses if raw.strip()]
     if organizer and organizer.strip():
-        addresses.append(organizer)
+        wanted.append(organizer)
     return frozenset(
-        SyncedAttendee(address)
-        for address in {_address(raw) for raw in addresses}
+        _synced_attendee(address)
+        for address in {_address(raw) for raw in wanted}
         if address != owner
     )
+
+
+@lru_cache(maxsize=16_384)
+def _synced_attendee(address: str) -> SyncedAttendee:
+    """One shared, immutable `SyncedAttendee` per address, as a Graph event's snapshot has them
+    (kind `EMAIL`): a round's events share most of their attendees."""
+    return SyncedAttendee(address)
 
 
 _KIND_OF_RECORD = {
@@ -218,17 +236,6 @@ def _normalised_lookup(
 
 
 def _address(raw: str, *, field_name: str = "attendees") -> str:
-    """`normalize_address`, remembered per address: an import normalises each attendee's address
-    four or five times on its way (snapshot, matching, the CRM list) and a round's events share
-    most of their addresses. A refused address is refused by `normalize_address` itself, so the
-    error names `field_name` as before."""
-    address = _normalised(raw)
-    return address if address is not None else normalize_address(raw, field_name=field_name)
-
-
-@lru_cache(maxsize=16_384)
-def _normalised(raw: str) -> str | None:
-    try:
-        return normalize_address(raw)
-    except InvalidAttendee:
-        return None
+    """`normalize_address`, which remembers each accepted address (an import normalises each
+    attendee's address several times on its way); a refused address names `field_name`."""
+    return normalize_address(raw, field_name=field_name)

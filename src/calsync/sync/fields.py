@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from calsync.sync.errors import InvalidAttendee, InvalidEventData
@@ -44,14 +45,18 @@ class ShowAs(StrEnum):
     @classmethod
     def parse(cls, raw: str, *, field_name: str = "show_as") -> ShowAs:
         """Read a show-as value in any letter case; name the field when Graph has no such value."""
-        wanted = raw.strip().lower()
-        for member in cls:
-            if member.value.lower() == wanted:
-                return member
+        member = _SHOW_AS_BY_LOWER_VALUE.get(raw.strip().lower())
+        if member is not None:
+            return member
         allowed = ", ".join(member.value for member in cls)
         raise InvalidEventData(
             f"'{raw}' is not a show-as value; use one of {allowed}", field=field_name
         )
+
+
+# Every imported event names its show-as value: one dictionary lookup instead of a walk over the
+# members comparing lower-cased values.
+_SHOW_AS_BY_LOWER_VALUE = {member.value.lower(): member for member in ShowAs}
 
 
 class AttendeeKind(StrEnum):
@@ -112,7 +117,28 @@ def is_exchange_dn(address: str) -> bool:
 
 
 def normalize_address(raw: str, *, field_name: str = "attendees") -> str:
-    """An address as compared: trimmed and lower-cased (SPEC §3 matches case-insensitively)."""
+    """An address as compared: trimmed and lower-cased (SPEC §3 matches case-insensitively).
+
+    Accepted addresses are remembered: an import normalises each attendee's address several times
+    on its way (the Graph event's snapshot, each `SyncedAttendee`, matching, the CRM list) and a
+    round's events share most of their addresses. A refused address is checked again each time, so
+    the error names the caller's `field_name`.
+    """
+    address = _accepted_address(raw)
+    if address is not None:
+        return address
+    return _checked_address(raw, field_name)
+
+
+@lru_cache(maxsize=16_384)
+def _accepted_address(raw: str) -> str | None:
+    try:
+        return _checked_address(raw, "attendees")
+    except InvalidAttendee:
+        return None
+
+
+def _checked_address(raw: str, field_name: str) -> str:
     address = raw.strip().lower()
     if is_exchange_dn(address):
         return address
@@ -150,12 +176,20 @@ def _check_aware(value: datetime, field_name: str) -> None:
 
 
 def _check_zone(name: str) -> None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    if not _is_iana_zone(name):
         raise InvalidEventData(
             f"'{name}' is not an IANA time zone (e.g. 'America/New_York')", field="time_zone"
-        ) from error
+        )
+
+
+@lru_cache(maxsize=1024)
+def _is_iana_zone(name: str) -> bool:
+    """Whether `zoneinfo` knows the name; remembered, since every timed event names its zone."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +301,10 @@ def normalize_text(text: str) -> str:
     paragraph gap from a line break (`<p>` versus `<div>` versus `<br>`), and Graph turns a text
     body into HTML of its own choosing; keeping them would make every round trip look like an edit.
     """
+    if "\n" not in text and "\r" not in text:
+        # One line (most bodies, and every subject-like text): no line ends to unify, and a lone
+        # line is never a Teams block (a block needs its separator line and a line after it).
+        return " ".join(text.replace("\xa0", " ").split())
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
     lines = [" ".join(line.split()) for line in text.split("\n")]
     lines = _without_teams_block(lines)

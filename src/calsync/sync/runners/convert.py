@@ -29,7 +29,7 @@ from calsync.sync.attendees import (
     RecordKind,
     RecordRef,
     snapshot_attendees_from_crm,
-    snapshot_attendees_from_graph,
+    snapshot_attendees_of_addresses,
 )
 from calsync.sync.fields import (
     AllDaySpan,
@@ -120,22 +120,32 @@ def pending_create_of(session: Session, crm_event_id: int) -> PendingWrite | Non
     )
 
 
+_ROLE_OF_TYPE = {role.value: role for role in AttendeeRole}
+
+
 def graph_attendees_of(event: GraphModelEvent) -> list[GraphAttendee]:
-    """Graph's attendee list as the core's `GraphAttendee`s (entries without an address dropped)."""
+    """Graph's attendee list as the core's `GraphAttendee`s (entries without an address dropped;
+    an attendee `type` the core does not know counts as required)."""
     result: list[GraphAttendee] = []
     for attendee in event.attendees or ():
         email = attendee.email_address
-        if email is None or not (email.address or "").strip():
+        if email is None or not email.address or not email.address.strip():
             continue
-        try:
-            role = AttendeeRole(attendee.type or "required")
-        except ValueError:
-            role = AttendeeRole.REQUIRED
+        role = _ROLE_OF_TYPE.get(attendee.type or "", AttendeeRole.REQUIRED)
         response = attendee.status.response if attendee.status else None
-        result.append(
-            GraphAttendee(email.address or "", email.name or "", role, response or "none")
-        )
+        result.append(GraphAttendee(email.address, email.name or "", role, response or "none"))
     return result
+
+
+def _attendee_addresses(event: GraphModelEvent) -> list[str]:
+    """The addresses of `graph_attendees_of(event)`, without building the attendees."""
+    return [
+        attendee.email_address.address
+        for attendee in event.attendees or ()
+        if attendee.email_address is not None
+        and attendee.email_address.address
+        and attendee.email_address.address.strip()
+    ]
 
 
 def organizer_of(event: GraphModelEvent) -> str | None:
@@ -157,20 +167,17 @@ def graph_event_of(event: GraphModelEvent, mailbox: str) -> GraphEvent:
     recurrence = None
     if event_type is GraphEventType.SERIES_MASTER and event.recurrence is not None:
         recurrence = Recurrence.from_graph(event.recurrence.to_graph())
+    organizer = organizer_of(event)
+    body = event.body
     snapshot = EventSnapshot(
         subject=event.subject or "",
         timing=timing,
-        body=body_text(
-            event.body.content if event.body else None,
-            event.body.content_type if event.body else None,
-        ),
+        body=body_text(body.content, body.content_type) if body else "",
         location=event.location.display_name or "" if event.location else "",
         show_as=ShowAs.parse(event.show_as or "busy", field_name="showAs"),
         is_private=is_private_sensitivity(event.sensitivity),
         is_teams_meeting=is_teams_meeting(event.is_online_meeting, event.online_meeting_provider),
-        attendees=snapshot_attendees_from_graph(
-            graph_attendees_of(event), organizer_of(event), mailbox
-        ),
+        attendees=snapshot_attendees_of_addresses(_attendee_addresses(event), organizer, mailbox),
         recurrence=recurrence,
     )
     return GraphEvent(
@@ -183,7 +190,7 @@ def graph_event_of(event: GraphModelEvent, mailbox: str) -> GraphEvent:
         series_master_id=event.series_master_id,
         original_start=event.original_start,
         is_organizer=event.is_organizer if event.is_organizer is not None else True,
-        organizer_address=organizer_of(event),
+        organizer_address=organizer,
         is_cancelled=bool(event.is_cancelled),
         teams_join_url=event.join_url,
         transaction_id=event.transaction_id,
