@@ -5,12 +5,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 
 from calsync.graph.drafts import EventDraft
-from calsync.graph.errors import InvalidArgument, InvalidEventDraft, NotFound, PreconditionFailed
+from calsync.graph.errors import (
+    AccessDenied,
+    GraphError,
+    InvalidArgument,
+    InvalidEventDraft,
+    InvalidResponse,
+    NotFound,
+    PreconditionFailed,
+)
+from calsync.graph.models import Event
 
 from .conftest import MAILBOX, Harness, event_json, graph_error
 
@@ -95,6 +105,78 @@ async def test_a_series_master_is_fetched_by_id_and_other_types_are_refused(
     assert (await harness.client.get_series_master(MAILBOX, "M")).type == "seriesMaster"
     with pytest.raises(NotFound):
         await harness.client.get_series_master(MAILBOX, "O")
+
+
+def _batch_answer(answer_item: Callable[[str], tuple[int, Any]]) -> Callable[..., httpx.Response]:
+    """A scripted ``$batch`` endpoint answering each GET item with ``answer_item(event id)``, in
+    reverse order (Graph may answer in any order); single GETs get the same answer."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if not request.url.path.endswith("/$batch"):
+            status, body = answer_item(request.url.path.rsplit("/", 1)[1])
+            return httpx.Response(status, json=body)
+        responses = []
+        for item in reversed(json.loads(request.content)["requests"]):
+            assert item["method"] == "GET"
+            assert item["headers"]["Prefer"] == 'IdType="ImmutableId"'
+            status, body = answer_item(item["url"].rsplit("/", 1)[1])
+            responses.append({"id": item["id"], "status": status, "headers": {}, "body": body})
+        return httpx.Response(200, json={"responses": responses})
+
+    return answer
+
+
+async def test_series_masters_are_fetched_twenty_to_a_batch_each_with_its_own_outcome(
+    make_client: Build,
+) -> None:
+    def item(event_id: str) -> tuple[int, Any]:
+        if event_id.startswith("gone"):
+            return 404, {"error": {"code": "ErrorItemNotFound", "message": "not found"}}
+        kind = "occurrence" if event_id.startswith("occ") else "seriesMaster"
+        return 200, event_json(event_id, type=kind)
+
+    harness = make_client(_batch_answer(item))
+    wanted = [f"M{n}" for n in range(23)] + ["gone-1", "occ-1"]
+    results = await harness.client.get_series_masters(MAILBOX, wanted)
+
+    assert [len(body["requests"]) for body in harness.graph.bodies()] == [20, 5]
+    assert [r.id for r in results[:23] if not isinstance(r, GraphError)] == wanted[:23]
+    assert isinstance(results[23], NotFound)
+    assert isinstance(results[24], NotFound)
+    assert "not a series master" in str(results[24])
+    assert await harness.client.get_series_masters(MAILBOX, []) == []
+
+
+async def test_a_series_master_answered_412_in_a_batch_is_fetched_again_on_its_own(
+    make_client: Build,
+) -> None:
+    batch_answers = iter([(412, {"error": {"code": "ErrorIrresolvableConflict", "message": "x"}})])
+
+    def item(event_id: str) -> tuple[int, Any]:
+        return next(batch_answers, (200, event_json(event_id, type="seriesMaster")))
+
+    harness = make_client(_batch_answer(item))
+    [master] = await harness.client.get_series_masters(MAILBOX, ["M1"])
+    assert isinstance(master, Event)
+    assert master.id == "M1"
+    assert [r.method for r in harness.graph.requests] == ["POST", "GET"]
+
+
+async def test_a_batch_of_series_masters_that_fails_whole_gives_each_id_the_error(
+    make_client: Build,
+) -> None:
+    harness = make_client(lambda request: graph_error(403, "ErrorAccessDenied"), max_attempts=1)
+    results = await harness.client.get_series_masters(MAILBOX, ["M1", "M2"])
+    assert [type(r) for r in results] == [AccessDenied, AccessDenied]
+
+
+async def test_a_series_master_batch_item_that_is_not_an_event_is_an_invalid_response(
+    make_client: Build,
+) -> None:
+    harness = make_client(_batch_answer(lambda event_id: (200, {"subject": "no id"})))
+    [result] = await harness.client.get_series_masters(MAILBOX, ["M1"])
+    assert isinstance(result, InvalidResponse)
+    assert "/events/M1" in str(result)
 
 
 async def test_subscriptions_are_created_renewed_and_deleted(make_client: Build) -> None:

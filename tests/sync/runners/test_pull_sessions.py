@@ -16,7 +16,7 @@ from calsync.graph.models import PatternedRecurrence, RecurrencePattern, Recurre
 from tests.fixtures.emulator import ADELE
 from tests.sync.runners.world import World, soon
 
-WATCHED = ("get_event", "get_series_master", "update_event", "cancel_event", "delete_event")
+WATCHED = ("get_event", "get_series_masters", "update_event", "cancel_event", "delete_event")
 
 
 class WatchedGraph:
@@ -105,7 +105,7 @@ async def test_no_database_connection_is_held_while_the_pull_waits_for_microsoft
 
     assert report.cursor_advanced
     called = {name for name, _ in seen}
-    assert {"delta page", "get_event", "get_series_master", "update_event"} <= called
+    assert {"delta page", "get_event", "get_series_masters", "update_event"} <= called
     assert [(name, held) for name, held in seen if held] == []
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from calsync.crm.models import SyncStatus
 from calsync.crm.services.event_rules import CRM_RECURRENCE_NOT_SYNCED
+from calsync.emulator.control_client import EmulatorControl
 from calsync.graph.models import Location, PatternedRecurrence, RecurrencePattern, RecurrenceRange
 from calsync.sync.storage.models import LogKind
 from tests.fixtures.emulator import ADELE
@@ -140,3 +141,33 @@ async def test_an_event_given_the_crms_own_recurrence_before_its_push_says_why_i
     )
     assert await world.outlook_events(ADELE) == []
     assert not [line for line in world.log() if line.kind is LogKind.ERROR]
+
+
+async def test_a_series_whose_master_cannot_be_read_arrives_with_its_occurrences_next_run(
+    world: World, control: EmulatorControl
+) -> None:
+    master_id = await _daily_series(world, "Onboarding week", 3)
+    # Every GET of one event fails (the masters are fetched in a $batch, whose items the
+    # emulator serves like single requests): the retries give up, the delta pages still pass.
+    control.add_fault(
+        "unavailable",
+        next_requests=1000,
+        mailbox=ADELE,
+        method="GET",
+        path_pattern=r"/events/[^/]+$",
+        retry_after_seconds=0,
+    )
+
+    await world.sync.run_once()
+
+    assert world.crm_events(ADELE) == []
+    [unavailable] = world.log("series_master_unavailable")
+    assert unavailable.graph_id == master_id
+    assert "retried on the next run" in unavailable.message
+
+    control.clear_faults()
+    await world.sync.run_once()
+
+    events = world.crm_events(ADELE)
+    assert sorted(event.subject for event in events) == ["Onboarding week"] * 4
+    assert [entry.id for entry in world.log("series_master_unavailable")] == [unavailable.id]

@@ -371,35 +371,53 @@ class PullRunner:
         raw: dict[str, GraphModelEvent],
         log: RunLog,
     ) -> list[GraphEvent | GraphDeleted]:
-        """Delta never returns masters: GET each series an occurrence of this round belongs to."""
+        """Delta never returns masters: fetch each series an occurrence of this round belongs to
+        (in `$batch` requests of 20, `GraphClient.get_series_masters`)."""
         wanted: list[str] = []
         for event in changed.values():
             master_id = event.series_master_id if isinstance(event, GraphEvent) else None
             if master_id and master_id not in wanted and master_id not in changed:
                 wanted.append(master_id)
-        fetched = await asyncio.gather(
-            *(self._series_master(mailbox, master_id, raw, log) for master_id in wanted)
-        )
-        return [master for master in fetched if master is not None]
+        if not wanted:
+            return []
+        fetched = await self._graph.get_series_masters(mailbox, wanted)
+        masters: list[GraphEvent | GraphDeleted] = []
+        for master_id, outcome in zip(wanted, fetched, strict=True):
+            master = self._series_master(mailbox, master_id, outcome, raw, log)
+            if master is not None:
+                masters.append(master)
+        return masters
 
-    async def _series_master(
-        self, mailbox: str, master_id: str, raw: dict[str, GraphModelEvent], log: RunLog
+    @staticmethod
+    def _series_master(
+        mailbox: str,
+        master_id: str,
+        outcome: GraphModelEvent | GraphError,
+        raw: dict[str, GraphModelEvent],
+        log: RunLog,
     ) -> GraphEvent | GraphDeleted | None:
-        try:
-            master = await self._graph.get_series_master(mailbox, master_id)
-            converted = graph_event_of(master, mailbox)
-        except NotFound:
+        """A fetched master as the core sees it; gone when Graph says 404, None (logged, its
+        occurrences retried on the next run) when it could not be read."""
+        if isinstance(outcome, NotFound):
             return GraphDeleted(master_id)
-        except (GraphError, SyncError, ValueError) as error:
-            log.error(
-                "series_master_unavailable",
-                f"The series {master_id} in {mailbox} could not be read ({error}); its "
-                "occurrences are retried on the next run.",
-                graph_id=master_id,
-            )
-            return None
-        raw[master_id] = master
-        return converted
+        problem: Exception
+        if isinstance(outcome, GraphError):
+            problem = outcome
+        else:
+            try:
+                converted = graph_event_of(outcome, mailbox)
+            except (SyncError, ValueError) as error:
+                problem = error
+            else:
+                raw[master_id] = outcome
+                return converted
+        log.error(
+            "series_master_unavailable",
+            f"The series {master_id} in {mailbox} could not be read ({problem}); its "
+            "occurrences are retried on the next run.",
+            graph_id=master_id,
+        )
+        return None
 
     @staticmethod
     def _plan(
