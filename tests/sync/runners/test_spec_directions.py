@@ -112,3 +112,23 @@ async def test_an_outlook_save_that_changes_no_synced_field_is_written_nowhere(
     assert unchanged is not None
     assert unchanged.version == event.version
     assert (await world.outlook_event(ADELE, created.id)).change_key == after_save.change_key
+
+
+async def test_a_crm_event_moved_to_another_zone_in_outlook_takes_that_zone(world: World) -> None:
+    event_id = world.crm_create(ADELE, "Roadshow", soon(3))
+    await world.sync.push_pending()
+    link = world.link_of(event_id)
+    assert link is not None
+
+    await world.outlook_update(
+        ADELE, link.graph_id, start=soon(4), end=soon(4, 11), time_zone="Europe/Berlin"
+    )
+    await world.sync.run_once()
+
+    event = world.crm_event(event_id)
+    assert event is not None
+    assert (event.time_zone, event.start_at, event.end_at) == (
+        "Europe/Berlin",
+        soon(4),
+        soon(4, 11),
+    )

@@ -67,3 +67,21 @@ async def test_a_colleague_keeps_one_copy_on_each_side_through_edits_on_both(
     assert in_her_mailbox.subject == "Team review (moved)"
     assert in_her_mailbox.times().start == soon(6)
     assert [e.subject for e in world.crm_events(ADELE)] == ["Team review (moved)"]
+
+
+async def test_an_outlook_meeting_the_owner_deletes_in_the_crm_leaves_every_calendar(
+    world: World,
+) -> None:
+    await world.outlook_create(MEGAN, "Strategy", soon(5), attendees=(ADELE, LEE))
+    await world.sync.run_once()
+    [owners] = world.crm_events(MEGAN)
+
+    world.crm_delete(owners.id)
+    await world.sync.run_once()
+    await world.sync.run_once()
+
+    for mailbox in (MEGAN, ADELE, LEE):
+        assert world.crm_events(mailbox) == [], mailbox
+        assert await world.outlook_events(mailbox) == [], mailbox
+    deleted = sorted(str(line.mailbox) for line in world.log("deleted_in_crm"))
+    assert deleted == sorted([ADELE, LEE])  # the attendees' versions went with the meeting

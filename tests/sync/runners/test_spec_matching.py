@@ -7,6 +7,7 @@ from __future__ import annotations
 from calsync.crm.services.contact_point_emails import add_contact_point_email
 from calsync.crm.services.custom_fields import define_custom_field, set_custom_value
 from calsync.crm.services.people import ContactInput, create_contact
+from calsync.crm.services.users import create_user
 from calsync.emulator.control_client import EmulatorControl
 from tests.fixtures.emulator import ADELE, MEGAN
 from tests.sync.runners.world import World, soon
@@ -98,6 +99,24 @@ async def test_an_unmatched_address_stays_on_the_event_and_is_matched_once_a_rec
     assert outlook.etag == etag
     assert await world.sent_items(ADELE) == sent_before  # no second invitation
     assert all(push.graph_writes == 0 for push in report.pushes)
+
+
+async def test_an_address_that_becomes_a_colleagues_mailbox_makes_her_an_internal_attendee(
+    world: World,
+) -> None:
+    await world.outlook_create(ADELE, "Onboarding", soon(4), attendees=("new.hire@contoso.com",))
+    await world.sync.run_once()
+    [event] = world.crm_events(ADELE)
+
+    with world.sessions() as session:
+        hire = create_user(
+            session, name="New Hire", email="New.Hire@contoso.com", time_zone="UTC"
+        ).id
+        session.commit()
+
+    assert _attendee_rows(world, event.id) == {(None, None, hire, "new.hire@contoso.com", True)}
+    report = await world.sync.run_once()
+    assert sum(pull.crm_writes + pull.graph_writes for pull in report.pulls) == 0
 
 
 async def test_the_organizer_of_an_invitation_is_an_attendee_of_the_crm_event(

@@ -214,3 +214,54 @@ async def test_a_series_deleted_in_the_crm_is_cancelled_in_outlook(world: World)
     assert world.crm_events(ADELE) == []
     assert world.link_of(series.id) is None
     assert master_id not in [e.id for e in await world.outlook_events(ADELE)]
+
+
+async def test_one_occurrence_deleted_in_the_crm_is_cancelled_alone_in_outlook(
+    world: World,
+) -> None:
+    start = soon(3, 15)
+    master = await world.outlook_create(
+        ADELE,
+        "Weekly check-in",
+        start,
+        attendees=("guest@tailspin.example",),
+        recurrence=_weekly(start, 4),
+    )
+    await world.sync.run_once()
+    series, occurrences = _split(world)
+
+    world.crm_delete(occurrences[1].id)
+    await world.sync.run_once()
+    await world.sync.run_once()
+
+    instances = [
+        await world.outlook_event(ADELE, graph_id)
+        for graph_id in await _instances(world, master.id)
+    ]
+    assert [i.times().start for i in instances] == [start + timedelta(weeks=n) for n in (0, 2, 3)]
+    _, left = _split(world)
+    assert [o.start_at for o in left] == [i.times().start for i in instances]
+    assert world.crm_event(series.id) is not None
+
+
+async def test_a_series_with_guests_deleted_in_the_crm_is_cancelled_for_them(
+    world: World,
+) -> None:
+    start = soon(3, 15)
+    await world.outlook_create(
+        ADELE,
+        "Weekly check-in",
+        start,
+        attendees=("guest@tailspin.example",),
+        recurrence=_weekly(start, 4),
+    )
+    await world.sync.run_once()
+    series, _ = _split(world)
+
+    world.crm_delete(series.id)
+    await world.sync.run_once()
+    await world.sync.run_once()
+
+    assert await world.outlook_events(ADELE) == []
+    assert world.crm_events(ADELE) == []
+    assert series.id in {line.crm_event_id for line in world.log("cancel_in_microsoft365")}
