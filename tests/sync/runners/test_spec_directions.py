@@ -132,3 +132,29 @@ async def test_a_crm_event_moved_to_another_zone_in_outlook_takes_that_zone(worl
         soon(4),
         soon(4, 11),
     )
+
+
+async def test_a_meeting_deleted_in_the_crm_while_edited_in_outlook_comes_back_uncancelled(
+    world: World,
+) -> None:
+    """Graph's cancel has no If-Match: the push reads the meeting first, so the Outlook edit is not
+    lost to a cancellation sent to the guests."""
+    event_id = world.crm_create(
+        ADELE, "Review", soon(3), attendees=(AttendeeInput(email="guest@tailspin.example"),)
+    )
+    await world.sync.push_pending()
+    link = world.link_of(event_id)
+    assert link is not None
+    await world.outlook_update(ADELE, link.graph_id, subject="Review (new agenda)")
+    world.crm_delete(event_id)
+
+    waiting = await world.sync.push_pending()  # the push worker, right after the deletion
+    await world.sync.run_once()
+
+    assert waiting.waiting_for_pull == 1
+    [restored] = world.crm_events(ADELE)
+    assert restored.subject == "Review (new agenda)"
+    assert [e.id for e in await world.outlook_events(ADELE)] == [link.graph_id]
+    assert world.log("restored_by_outlook_edit")
+    assert not world.log("cancel_in_microsoft365")
+    assert await world.sent_items(ADELE) == ["Review (new agenda)", "Review"]

@@ -194,6 +194,8 @@ class PushRunner:
             if ready.write is None:
                 self._record_outcome(ready, None, report)
                 continue
+            if await self._cancel_would_lose_an_outlook_edit(ready, ready.write, report):
+                continue
             batch = waiting[ready.write.mailbox]
             if _same_series_waiting(batch, ready):
                 # A series and its occurrences are one thing in Graph: keep their writes in order.
@@ -397,6 +399,26 @@ class PushRunner:
                 self._record_graph_failure(ready, failure, report)
             else:
                 self._record_outcome(ready, outcome.event, report)
+
+    async def _cancel_would_lose_an_outlook_edit(
+        self, ready: _Ready, write: GraphWrite, report: PushReport
+    ) -> bool:
+        """Graph's cancel takes no If-Match (GRAPH.md §2.5), so a meeting deleted in the CRM is read
+        before it is cancelled: if Outlook changed it since the last sync, the cancel waits for the
+        pull, where the Outlook edit brings the event back (SPEC §2), as a 412 does for a DELETE."""
+        action = write.action
+        if not isinstance(write.operation, CancelEvent) or not isinstance(action, DeleteInGraph):
+            return False
+        if action.if_match is None:
+            return False
+        try:
+            current = await self._graph.get_event(action.mailbox, action.graph_id)
+        except GraphError:
+            return False  # gone already, or unreadable: the cancel itself answers
+        if action.if_match in (current.etag, current.change_key):
+            return False
+        self._wait_for_pull(ready.prepared.group.crm_event_id, ready.log, report)
+        return True
 
     def _record_changed_in_outlook(self, ready: _Ready, report: PushReport) -> None:
         """412: the write did not take effect (its intent is cleared); the entry waits for the
