@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from calsync.crm.errors import InvalidInputError
 from calsync.crm.matching import Match, RecordKind, match_emails
 from calsync.crm.models import AttendeeType, Contact, Individual, ResponseStatus, User
 from calsync.crm.services.event_input import AttendeeInput
-from calsync.crm.services.validation import bounded_text, require
+from calsync.crm.services.validation import KnownRecords, bounded_text
 
 EnumT = TypeVar("EnumT", AttendeeType, ResponseStatus)
 # Microsoft Graph refuses events with more attendees than this (GRAPH.md, attendees).
@@ -59,14 +60,47 @@ class PlannedAttendee:
         return ("email", self.email_normalized)
 
 
+_MEMBERS: dict[type[AttendeeType | ResponseStatus], dict[str, AttendeeType | ResponseStatus]] = {
+    kind: {member.value: member for member in kind} for kind in (AttendeeType, ResponseStatus)
+}
+
+
 def _enum_value(kind: type[EnumT], value: EnumT | str, field: str) -> EnumT:
+    # A member or its value, found by value (a StrEnum member equals its value); anything else is
+    # refused as `kind(value)` refuses it.
     try:
-        return kind(value)
-    except ValueError:
+        member = _MEMBERS[kind].get(value)
+    except TypeError:  # unhashable
+        member = None
+    if member is None:
         allowed = ", ".join(member.value for member in kind)
         raise InvalidInputError(
             f"unknown value '{value}'; use one of: {allowed}", field=field
         ) from None
+    return member  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class _Fields:
+    """The names an attendee's errors give, made once per position."""
+
+    attendee: str
+    email: str
+    name: str
+    attendee_type: str
+    response_status: str
+
+
+@lru_cache(maxsize=MAX_ATTENDEES)
+def _fields(index: int) -> _Fields:
+    field = f"attendees[{index}]"
+    return _Fields(
+        field,
+        f"{field}.email",
+        f"{field}.name",
+        f"{field}.attendee_type",
+        f"{field}.response_status",
+    )
 
 
 def _too_many(count: int) -> InvalidInputError:
@@ -77,13 +111,13 @@ def _too_many(count: int) -> InvalidInputError:
     )
 
 
-def _record_address(session: Session, attendee: AttendeeInput, field: str) -> str | None:
+def _record_address(known: KnownRecords, attendee: AttendeeInput, field: str) -> str | None:
     if attendee.user_id is not None:
-        return require(session, User, attendee.user_id, f"{field}.user_id").email
+        return known.require(User, attendee.user_id, f"{field}.user_id").email
     if attendee.individual_id is not None:
-        return require(session, Individual, attendee.individual_id, f"{field}.individual_id").email
+        return known.require(Individual, attendee.individual_id, f"{field}.individual_id").email
     if attendee.contact_id is not None:
-        return require(session, Contact, attendee.contact_id, f"{field}.contact_id").email
+        return known.require(Contact, attendee.contact_id, f"{field}.contact_id").email
     return None
 
 
@@ -104,60 +138,69 @@ def plan_attendees(
     attendees: Sequence[AttendeeInput],
     *,
     matches: Mapping[str, list[Match]] | None = None,
+    known: KnownRecords | None = None,
 ) -> list[PlannedAttendee]:
     """Check every attendee and return the rows to store, without duplicates, in input order.
 
     `matches` are `match_emails` results the caller already has in this transaction (a bulk import
     matches a whole round's addresses in one query); addresses it lacks are matched here.
+    `known`: records the caller already read in this transaction (see `KnownRecords`).
     """
     if len(attendees) > MAX_ATTENDEES:
         raise _too_many(len(attendees))
-    checked: list[PlannedAttendee] = []
+    records = known if known is not None else KnownRecords(session)
+    # Each checked attendee with the normalised address of a bare one (None for a record): the
+    # address it is matched and told apart by.
+    checked: list[tuple[PlannedAttendee, str | None]] = []
     for index, attendee in enumerate(attendees):
-        field = f"attendees[{index}]"
-        links = [attendee.user_id, attendee.individual_id, attendee.contact_id]
-        if sum(link is not None for link in links) > 1:
+        fields = _fields(index)
+        linked = (
+            (attendee.user_id is not None)
+            + (attendee.individual_id is not None)
+            + (attendee.contact_id is not None)
+        )
+        if linked > 1:
             raise InvalidInputError(
-                "give only one of user_id, individual_id and contact_id", field=field
+                "give only one of user_id, individual_id and contact_id", field=fields.attendee
             )
-        email = optional_email(attendee.email, f"{field}.email")
-        record_address = _record_address(session, attendee, field)
-        if email is None and all(link is None for link in links):
+        email = optional_email(attendee.email, fields.email)
+        record_address = _record_address(records, attendee, fields.attendee)
+        if email is None and not linked:
             raise InvalidInputError(
                 "an attendee needs a User, Individual or Contact, or an email address",
-                field=f"{field}.email",
+                field=fields.email,
             )
-        checked.append(
-            PlannedAttendee(
-                user_id=attendee.user_id,
-                individual_id=attendee.individual_id,
-                contact_id=attendee.contact_id,
-                email=email or record_address,
-                name=bounded_text(attendee.name, f"{field}.name", 200) or None,
-                attendee_type=_enum_value(
-                    AttendeeType, attendee.attendee_type, f"{field}.attendee_type"
-                ),
-                response_status=_enum_value(
-                    ResponseStatus, attendee.response_status, f"{field}.response_status"
-                ),
-            )
+        planned = PlannedAttendee(
+            user_id=attendee.user_id,
+            individual_id=attendee.individual_id,
+            contact_id=attendee.contact_id,
+            email=email or record_address,
+            name=bounded_text(attendee.name, fields.name, 200) or None,
+            attendee_type=_enum_value(AttendeeType, attendee.attendee_type, fields.attendee_type),
+            response_status=_enum_value(
+                ResponseStatus, attendee.response_status, fields.response_status
+            ),
         )
-    bare_addresses = [planned.email for planned in checked if planned.identity[0] == "email"]
-    known = matches or {}
+        checked.append((planned, normalize_email(email) if email and not linked else None))
+    known_matches = matches or {}
     missing = [
-        address for address in bare_addresses if address and normalize_email(address) not in known
+        planned.email
+        for planned, address in checked
+        if planned.email and address is not None and address not in known_matches
     ]
-    matches = {**known, **match_emails(session, missing)} if missing else known
+    matches = {**known_matches, **match_emails(session, missing)} if missing else known_matches
     planned_rows: list[PlannedAttendee] = []
     seen: set[tuple[str, object]] = set()
-    for planned in checked:
-        expanded = [planned]
-        if planned.identity[0] == "email" and planned.email_normalized:
-            found = matches.get(planned.email_normalized, [])
-            expanded = [_from_match(match, planned) for match in found] or [planned]
-        for row in expanded:
-            if row.identity not in seen:
-                seen.add(row.identity)
+    for planned, address in checked:
+        if not address:
+            expanded = [(planned, planned.identity)]
+        else:
+            found = matches.get(address, [])
+            expanded = [(row, row.identity) for row in (_from_match(m, planned) for m in found)]
+            expanded = expanded or [(planned, ("email", address))]
+        for row, identity in expanded:
+            if identity not in seen:
+                seen.add(identity)
                 planned_rows.append(row)
     if len(planned_rows) > MAX_ATTENDEES:
         raise _too_many(len(planned_rows))

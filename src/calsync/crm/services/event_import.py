@@ -21,16 +21,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
+from calsync.crm.bulk_insert import BulkInsert
 from calsync.crm.errors import CrmError, InvalidInputError
 from calsync.crm.matching import Match
 from calsync.crm.models import Contact, Event, EventAttendee, Individual, Origin, SyncStatus, User
+from calsync.crm.models.base import utc_now
 from calsync.crm.services.event_attendees import PlannedAttendee
 from calsync.crm.services.event_input import EventInput
 from calsync.crm.services.event_rules import CheckedEvent, check_event
-from calsync.crm.services.validation import bounded_text, require
+from calsync.crm.services.validation import KnownRecords, bounded_text
 
 # SQLite allows 32,766 bound variables per statement (999 before 3.32); PostgreSQL 65,535. IN
 # lists are cut to this size so every database accepts them.
@@ -100,57 +102,72 @@ def import_events(
     `first_id`: on SQLite, number the new events from this id up (the sync engine passes one that
     no sync state names, since SQLite would reuse the id of a deleted newest event).
     """
-    # Held until the checks are done: the session's identity map keeps rows only while they are
-    # referenced, and each check looks them up there.
-    referenced = _load_referenced_records(session, items)
+    known = _load_referenced_records(session, items)
     outcomes: list[ImportOutcome] = [ImportOutcome() for _ in items]
     valid: list[_Checked] = []
     for index, item in enumerate(items):
         try:
-            valid.append(_check(session, index, item, matches))
+            valid.append(_check(known, index, item, matches))
         except CrmError as error:
             outcomes[index] = ImportOutcome(error=error)
-    del referenced
+    del known
     if not valid:
         return outcomes
-    ids = _insert_events(session, [_event_row(entry) for entry in valid], first_id)
-    attendee_rows = [
-        _attendee_row(event_id, position, planned)
-        for event_id, entry in zip(ids, valid, strict=True)
-        for position, planned in enumerate(entry.checked.attendees)
-    ]
-    if attendee_rows:
-        session.execute(insert(table_of(EventAttendee)), attendee_rows)
+    ids = _insert_events(session, valid, first_id)
+    _ATTENDEES.execute(
+        session,
+        [
+            _attendee_row(event_id, position, planned)
+            for event_id, entry in zip(ids, valid, strict=True)
+            for position, planned in enumerate(entry.checked.attendees)
+        ],
+    )
     for event_id, entry in zip(ids, valid, strict=True):
         outcomes[entry.index] = ImportOutcome(event_id=event_id)
     return outcomes
 
 
 def _insert_events(
-    session: Session, rows: list[dict[str, Any]], first_id: int | None = None
+    session: Session, valid: Sequence[_Checked], first_id: int | None = None
 ) -> list[int]:
-    """Insert the rows; returns their new ids in the order of `rows`.
+    """Insert the events of `valid`; returns their new ids in the same order.
 
-    PostgreSQL numbers the rows of one multi-row INSERT … RETURNING in order when asked to
-    (`sort_by_parameter_order`). SQLite cannot, so SQLAlchemy would fall back to one INSERT per
-    row; there one executemany is used instead, and the ids read back: the transaction holds
-    SQLite's only write lock from its first write, and SQLite gives each new row the next id
-    above the largest (docs "Rowid Tables", "AUTOINCREMENT"), so our rows hold the highest ids, in
-    the order inserted.
+    On PostgreSQL the ids are taken from the table's sequence first (`nextval`, never handed out
+    twice), so one executemany writes the rows with their ids. On SQLite the sync engine passes
+    `first_id`; without it the rows are numbered by SQLite and their ids read back: the
+    transaction holds SQLite's only write lock from its first write, and SQLite gives each new row
+    the next id above the largest (docs "Rowid Tables", "AUTOINCREMENT"), so our rows hold the
+    highest ids, in the order inserted. Other databases number the rows of one multi-row
+    INSERT … RETURNING in order when SQLAlchemy is asked to (`sort_by_parameter_order`).
     """
-    if session.get_bind().dialect.name != "sqlite":
+    shared = _event_shared(utc_now())
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite" and first_id is None:
+        _EVENTS_NUMBERED_BY_DATABASE.execute(
+            session, [_event_row(entry) for entry in valid], shared
+        )
+        newest = session.scalars(select(Event.id).order_by(Event.id.desc()).limit(len(valid)))
+        return sorted(newest)
+    if dialect == "sqlite" and first_id is not None:
+        ids = list(range(first_id, first_id + len(valid)))
+    elif dialect == "postgresql":
+        ids = list(session.scalars(_NEXT_EVENT_IDS, {"count": len(valid)}))
+    else:
         statement = insert(Event).returning(Event.id, sort_by_parameter_order=True)
+        names = (*_EVENT_COLUMNS, *_EVENT_SHARED_COLUMNS)
+        rows = [dict(zip(names, (*_event_row(entry), *shared), strict=True)) for entry in valid]
         return list(session.scalars(statement, rows))
-    if first_id is not None:
-        rows = [{**row, "id": first_id + offset} for offset, row in enumerate(rows)]
-    session.execute(insert(table_of(Event)), rows)
-    newest = session.scalars(select(Event.id).order_by(Event.id.desc()).limit(len(rows)))
-    return sorted(newest)
+    _EVENTS.execute(
+        session,
+        [(event_id, *_event_row(entry)) for event_id, entry in zip(ids, valid, strict=True)],
+        shared,
+    )
+    return ids
 
 
-def _load_referenced_records(session: Session, items: Sequence[ImportedEvent]) -> list[object]:
+def _load_referenced_records(session: Session, items: Sequence[ImportedEvent]) -> KnownRecords:
     """Load the owners, attendee records and series events the checks read, a few queries in all,
-    so each event's check finds them in the session instead of querying one by one."""
+    so each event's check finds them without a query (or a session lookup) of its own."""
     wanted: dict[type[Any], set[int]] = {
         User: set(),
         Individual: set(),
@@ -169,28 +186,28 @@ def _load_referenced_records(session: Session, items: Sequence[ImportedEvent]) -
                 wanted[Individual].add(attendee.individual_id)
             if attendee.contact_id is not None:
                 wanted[Contact].add(attendee.contact_id)
-    loaded: list[object] = []
+    known = KnownRecords(session)
     for model, ids in wanted.items():
         for part in chunks(sorted(ids)):
-            loaded.extend(session.scalars(select(model).where(model.id.in_(part))))
-    return loaded
+            known.remember(model, session.scalars(select(model).where(model.id.in_(part))))
+    return known
 
 
 def _check(
-    session: Session,
+    known: KnownRecords,
     index: int,
     item: ImportedEvent,
     matches: Mapping[str, list[Match]] | None,
 ) -> _Checked:
     """`create_event`'s checks for a Microsoft 365 event, plus those of the sync's records."""
-    checked = check_event(session, item.data, matches=matches)
+    checked = check_event(known.session, item.data, matches=matches, known=known)
     if checked.recurrence_rule is not None:
         raise InvalidInputError(
             "events from Microsoft 365 carry their recurrence as a summary, not a CRM rule",
             field="recurrence_rule",
         )
     if item.series_event_id is not None:
-        series = require(session, Event, item.series_event_id, "series_event_id")
+        series = known.require(Event, item.series_event_id, "series_event_id")
         if series.origin is not Origin.MICROSOFT365:
             raise InvalidInputError(
                 "only events from Microsoft 365 can be occurrences of a series",
@@ -211,50 +228,108 @@ def _check(
     return _Checked(index, checked, item, summary, join_url)
 
 
-def _event_row(entry: _Checked) -> dict[str, Any]:
-    """The `events` row, with the values `create_event` stores for a Microsoft 365 event: synced
-    (it matches its Outlook copy by definition), at version 1."""
+_EVENT_COLUMNS = (
+    "owner_id",
+    "subject",
+    "description",
+    "location",
+    "time_zone",
+    "is_all_day",
+    "start_at",
+    "end_at",
+    "start_date",
+    "end_date",
+    "show_as",
+    "is_private",
+    "is_teams_meeting",
+    "teams_join_url",
+    "invitation_sent_at",
+    "m365_recurrence_summary",
+    "series_event_id",
+    "original_start",
+)
+# What `create_event` stores for every Microsoft 365 event: synced (it matches its Outlook copy by
+# definition), at version 1, without a CRM recurrence or a copy's origin; and the creation time.
+_EVENT_SHARED_COLUMNS = (
+    "origin",
+    "recurrence_rule",
+    "recurrence_end_at",
+    "copy_of_event_id",
+    "sync_status",
+    "sync_message",
+    "version",
+    "created_at",
+    "updated_at",
+)
+_EVENTS = BulkInsert(table_of(Event), ("id", *_EVENT_COLUMNS), shared=_EVENT_SHARED_COLUMNS)
+_EVENTS_NUMBERED_BY_DATABASE = BulkInsert(
+    table_of(Event), _EVENT_COLUMNS, shared=_EVENT_SHARED_COLUMNS
+)
+_NEXT_EVENT_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence('events', 'id')) FROM generate_series(1, :count)"
+)
+
+
+def _event_shared(now: datetime) -> tuple[Any, ...]:
+    """The `_EVENT_SHARED_COLUMNS` values of a Microsoft 365 event created at `now`."""
+    return (Origin.MICROSOFT365, None, None, None, SyncStatus.SYNCED, None, 1, now, now)
+
+
+def _event_row(entry: _Checked) -> tuple[Any, ...]:
+    """The `events` row (`_EVENT_COLUMNS`) of a checked event."""
     checked, item = entry.checked, entry.item
-    return {
-        "owner_id": checked.owner.id,
-        "subject": checked.subject,
-        "description": checked.description,
-        "location": checked.location,
-        "time_zone": checked.zone.key,
-        "is_all_day": checked.is_all_day,
-        "start_at": checked.times.start_at,
-        "end_at": checked.times.end_at,
-        "start_date": checked.times.start_date,
-        "end_date": checked.times.end_date,
-        "show_as": checked.show_as,
-        "is_private": checked.is_private,
-        "is_teams_meeting": checked.is_teams_meeting,
-        "teams_join_url": entry.join_url,
-        "invitation_sent_at": item.invitation_sent_at if entry.join_url else None,
-        "origin": Origin.MICROSOFT365,
-        "recurrence_rule": None,
-        "recurrence_end_at": None,
-        "m365_recurrence_summary": entry.summary,
-        "series_event_id": item.series_event_id,
-        "original_start": item.original_start,
-        "copy_of_event_id": None,
-        "sync_status": SyncStatus.SYNCED,
-        "sync_message": None,
-        "version": 1,
-    }
+    times = checked.times
+    return (
+        checked.owner.id,
+        checked.subject,
+        checked.description,
+        checked.location,
+        checked.zone.key,
+        checked.is_all_day,
+        times.start_at,
+        times.end_at,
+        times.start_date,
+        times.end_date,
+        checked.show_as,
+        checked.is_private,
+        checked.is_teams_meeting,
+        entry.join_url,
+        item.invitation_sent_at if entry.join_url else None,
+        entry.summary,
+        item.series_event_id,
+        item.original_start,
+    )
 
 
-def _attendee_row(event_id: int, position: int, planned: PlannedAttendee) -> dict[str, Any]:
-    return {
-        "event_id": event_id,
-        "position": position,
-        "user_id": planned.user_id,
-        "individual_id": planned.individual_id,
-        "contact_id": planned.contact_id,
-        "email": planned.email,
-        "email_normalized": planned.email_normalized,
-        "name": planned.name,
-        "attendee_type": planned.attendee_type,
-        "response_status": planned.response_status,
-        "is_internal": planned.is_internal,
-    }
+_ATTENDEES = BulkInsert(
+    table_of(EventAttendee),
+    (
+        "event_id",
+        "position",
+        "user_id",
+        "individual_id",
+        "contact_id",
+        "email",
+        "email_normalized",
+        "name",
+        "attendee_type",
+        "response_status",
+        "is_internal",
+    ),
+)
+
+
+def _attendee_row(event_id: int, position: int, planned: PlannedAttendee) -> tuple[Any, ...]:
+    return (
+        event_id,
+        position,
+        planned.user_id,
+        planned.individual_id,
+        planned.contact_id,
+        planned.email,
+        planned.email_normalized,
+        planned.name,
+        planned.attendee_type,
+        planned.response_status,
+        planned.is_internal,
+    )

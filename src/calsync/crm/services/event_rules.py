@@ -19,7 +19,7 @@ from calsync.crm.recurrence import check_rule
 from calsync.crm.services.event_attendees import PlannedAttendee, plan_attendees
 from calsync.crm.services.event_input import EventInput
 from calsync.crm.services.event_times import EventTimes, event_times
-from calsync.crm.services.validation import bounded_text, require, required_text
+from calsync.crm.services.validation import KnownRecords, bounded_text, required_text
 from calsync.crm.time_zones import checked_time_zone
 
 MAX_SUBJECT_LENGTH = 255
@@ -67,15 +67,22 @@ def _show_as(value: ShowAs | str) -> ShowAs:
 
 
 def check_event(
-    session: Session, data: EventInput, *, matches: Mapping[str, list[Match]] | None = None
+    session: Session,
+    data: EventInput,
+    *,
+    matches: Mapping[str, list[Match]] | None = None,
+    known: KnownRecords | None = None,
 ) -> CheckedEvent:
     """Check every field of `data`; raises the first problem found, naming its field.
 
     `matches`: attendee addresses already matched in this transaction (see `plan_attendees`).
+    `known`: records already read in this transaction (see `KnownRecords`), for many checks in a
+    row.
     """
     if data.owner_id is None:
         raise InvalidInputError("an event needs an owner (a staff user)", field="owner_id")
-    owner = require(session, User, data.owner_id, "owner_id")
+    records = known if known is not None else KnownRecords(session)
+    owner = records.require(User, data.owner_id, "owner_id")
     subject = required_text(data.subject, "subject", MAX_SUBJECT_LENGTH)
     zone = checked_time_zone(owner.time_zone if data.time_zone is None else data.time_zone)
     is_all_day = _flag(data.is_all_day, "is_all_day")
@@ -103,5 +110,5 @@ def check_event(
         is_teams_meeting=_flag(data.is_teams_meeting, "is_teams_meeting"),
         recurrence_rule=rule_text,
         recurrence_end_at=recurrence_end_at,
-        attendees=plan_attendees(session, data.attendees, matches=matches),
+        attendees=plan_attendees(session, data.attendees, matches=matches, known=records),
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,30 @@ def require(session: Session, model: type[RecordT], record_id: int, field: str) 
         label = model.__name__.replace("ContactPointEmail", "Contact Point Email")
         raise NotFoundError(f"no {label} with id {record_id}", field=field)
     return record
+
+
+class KnownRecords:
+    """Records already read in this transaction, by model and id, for checks that name the same
+    records again and again: an import checks hundreds of events of one owner inviting the same
+    clients, and each `require` through the session's identity map cost more than the rest of an
+    attendee's checks. A record not known yet is required from the session as usual (the same
+    error when it does not exist) and remembered."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._rows: dict[tuple[type[Any], int], Any] = {}
+
+    def remember(self, model: type[Any], rows: Iterable[Any]) -> None:
+        """Know `rows` (instances of `model`, read in this transaction) by their ids."""
+        for row in rows:
+            self._rows[(model, row.id)] = row
+
+    def require(self, model: type[RecordT], record_id: int, field: str) -> RecordT:
+        """`require` for a known record without asking the session."""
+        row: RecordT | None = self._rows.get((model, record_id))
+        if row is None:
+            row = self._rows[(model, record_id)] = require(self.session, model, record_id, field)
+        return row
 
 
 def required_text(value: str | None, field: str, max_length: int) -> str:

@@ -13,14 +13,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calsync.crm.addresses import normalize_email
+from calsync.crm.bulk_insert import BulkInsert
 from calsync.crm.errors import CrmError
 from calsync.crm.matching import Match, match_emails
 from calsync.crm.models import Event, User
 from calsync.crm.models import ShowAs as CrmShowAs
+from calsync.crm.models.base import utc_now
 from calsync.crm.services.event_import import ImportedEvent, chunks, import_events, table_of
 from calsync.crm.services.event_input import AttendeeInput, EventInput, event_input_of
 from calsync.crm.services.event_sync_state import (
@@ -191,14 +193,42 @@ class CrmWriter:
                 raise _series_not_imported(create)
         teams = create.snapshot.is_teams_meeting and bool(create.teams_join_url)
         return ImportedEvent(
-            data=self.event_input(
-                owner, create.snapshot, None, create.graph_id, records_by_crm=True
-            ),
+            data=self._new_event_input(owner, create),
             series_event_id=series_event_id,
             original_start=create.original_start,
             recurrence_summary=create.recurrence_summary,
             teams_join_url=create.teams_join_url if teams else None,
             invitation_sent_at=self.now if teams else None,
+        )
+
+    def _new_event_input(self, owner: User, create: CreateInCrm) -> EventInput:
+        """A new Outlook event as CRM input: every field of its snapshot, as `event_input` gives
+        them for a new event, built at once. Its attendees go as bare addresses: the CRM's
+        `plan_attendees` resolves them to their records with the round's matches (SPEC §3), so
+        the sync does not do it as well."""
+        snapshot = create.snapshot
+        timing = snapshot.timing
+        start: datetime | date
+        end: datetime | date
+        if isinstance(timing, AllDaySpan):
+            start, end, zone, all_day = timing.first_day, timing.end_day, owner.time_zone, True
+        else:
+            start, end, zone, all_day = timing.start, timing.end, timing.time_zone, False
+        return EventInput(
+            owner_id=owner.id,
+            subject=snapshot.subject or "(no subject)",
+            start=start,
+            end=end,
+            time_zone=zone,
+            is_all_day=all_day,
+            description=snapshot.body,
+            location=snapshot.location[:255],
+            show_as=_crm_show_as(snapshot.show_as),
+            is_private=snapshot.is_private,
+            is_teams_meeting=snapshot.is_teams_meeting,
+            attendees=self._attendee_inputs(
+                snapshot, owner, create.graph_id, resolve_records=False
+            ),
         )
 
     def _series_events(self, master_graph_ids: Iterable[str | None]) -> dict[str, int]:
@@ -316,16 +346,10 @@ class CrmWriter:
         event: Event | None,
         graph_id: str | None,
         fields: set[str] | None = None,
-        *,
-        records_by_crm: bool = False,
     ) -> EventInput:
-        """The CRM input writing `fields` of `snapshot` (all of them for a new event).
-
-        `records_by_crm`: give the attendees as bare addresses and leave resolving them to their
-        records to the CRM's own planning (`import_events` plans with the round's matches, so it
-        finds the same records without a query); resolving them here as well did the same work
-        twice per imported event.
-        """
+        """The CRM input writing `fields` of `snapshot` (all of them for a new event), its
+        attendees resolved to their records (`update_event` and `create_event` then find them
+        without matching each address again)."""
         base = (
             event_input_of(event)
             if event is not None
@@ -370,18 +394,13 @@ class CrmWriter:
                     is_all_day=False,
                 )
         if "show_as" in wanted:
-            show_as = snapshot.show_as
-            changes["show_as"] = (
-                CrmShowAs.BUSY if show_as is ShowAs.UNKNOWN else CrmShowAs(show_as.value)
-            )
+            changes["show_as"] = _crm_show_as(snapshot.show_as)
         if "is_private" in wanted:
             changes["is_private"] = snapshot.is_private
         if "is_teams_meeting" in wanted:
             changes["is_teams_meeting"] = snapshot.is_teams_meeting
         if "attendees" in wanted:
-            changes["attendees"] = self._attendee_inputs(
-                snapshot, owner, graph_id, resolve_records=not records_by_crm
-            )
+            changes["attendees"] = self._attendee_inputs(snapshot, owner, graph_id)
         return replace(base, **changes)  # type: ignore[arg-type]
 
     def _attendee_inputs(
@@ -419,16 +438,27 @@ class CrmWriter:
             if attendee.address not in wanted:
                 continue
             record = attendee.record
-            response = attendee.response if attendee.response else "none"
-            common = {"email": attendee.address, "response_status": response}
+            email, response = attendee.address, attendee.response or "none"
             if record is None:
-                result.append(AttendeeInput(**common))  # type: ignore[arg-type]
+                result.append(AttendeeInput(email=email, response_status=response))
             elif record.kind is RecordKind.USER:
-                result.append(AttendeeInput(user_id=int(record.record_id), **common))  # type: ignore[arg-type]
+                result.append(
+                    AttendeeInput(
+                        user_id=int(record.record_id), email=email, response_status=response
+                    )
+                )
             elif record.kind is RecordKind.INDIVIDUAL:
-                result.append(AttendeeInput(individual_id=int(record.record_id), **common))  # type: ignore[arg-type]
+                result.append(
+                    AttendeeInput(
+                        individual_id=int(record.record_id), email=email, response_status=response
+                    )
+                )
             else:
-                result.append(AttendeeInput(contact_id=int(record.record_id), **common))  # type: ignore[arg-type]
+                result.append(
+                    AttendeeInput(
+                        contact_id=int(record.record_id), email=email, response_status=response
+                    )
+                )
         return tuple(result)
 
     def _people_of(
@@ -456,6 +486,10 @@ class CrmWriter:
         return refs
 
 
+def _crm_show_as(show_as: ShowAs) -> CrmShowAs:
+    return CrmShowAs.BUSY if show_as is ShowAs.UNKNOWN else CrmShowAs(show_as.value)
+
+
 def _series_not_imported(action: CreateInCrm) -> SkipEvent:
     return SkipEvent(
         "series_not_imported",
@@ -474,32 +508,53 @@ class NewLink:
     change_key: str | None
 
 
+_LINKS = BulkInsert(
+    table_of(SyncLinkRecord),
+    (
+        "crm_event_id",
+        "mailbox",
+        "graph_id",
+        "ical_uid",
+        "etag",
+        "change_key",
+        "crm_version",
+        "origin",
+        "is_organizer",
+        "event_type",
+        "series_master_graph_id",
+        "base",
+    ),
+    shared=("created_at", "updated_at"),
+)
+
+
 def insert_new_links(session: Session, links: Sequence[NewLink]) -> None:
     """Insert the links of newly imported events in one multi-row insert (`save_link` looks for a
     row to update first, which a new event cannot have: its Graph id was unlinked when planned,
     and the pull re-checked that in this transaction)."""
+    now = utc_now()
     rows = []
     for new in links:
-        if new.save.graph_id is None:
+        save = new.save
+        if save.graph_id is None:
             raise InconsistentSyncState("a link needs the Graph id", field="graph_id")
         rows.append(
-            {
-                "crm_event_id": new.crm_event_id,
-                "mailbox": new.save.mailbox,
-                "graph_id": new.save.graph_id,
-                "ical_uid": new.save.ical_uid,
-                "etag": new.save.change_key,
-                "change_key": new.change_key,
-                "crm_version": new.crm_version,
-                "origin": link_origin(new.save.origin),
-                "is_organizer": new.save.is_organizer,
-                "event_type": new.save.event_type.value,
-                "series_master_graph_id": new.save.series_master_graph_id,
-                "base": snapshot_to_json(new.save.base),
-            }
+            (
+                new.crm_event_id,
+                save.mailbox,
+                save.graph_id,
+                save.ical_uid,
+                save.change_key,
+                new.change_key,
+                new.crm_version,
+                link_origin(save.origin),
+                save.is_organizer,
+                save.event_type.value,
+                save.series_master_graph_id,
+                snapshot_to_json(save.base),
+            )
         )
-    if rows:
-        session.execute(insert(table_of(SyncLinkRecord)), rows)
+    _LINKS.execute(session, rows, (now, now))
 
 
 def save_link(

@@ -1,7 +1,8 @@
 """The sync log of a run: every write, conflict, notice and error, in words a person can act on.
 
 A run collects its lines as plain rows and writes them with one multi-row insert in its final
-transaction. An initial import logs a line per created event; as ORM objects those lines cost more
+transaction (`BulkInsert`: the rows go to the driver as tuples, all stamped with the time of the
+insert). An initial import logs a line per created event; as ORM objects those lines cost more
 than the events' own inserts (object construction, then a flush of one INSERT each), see
 docs/benchmarks.md.
 """
@@ -11,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from calsync.crm.bulk_insert import BulkInsert
+from calsync.crm.models.base import utc_now
 from calsync.crm.services.event_import import table_of
 from calsync.sync.actions import SyncNotice
 from calsync.sync.storage.models import Direction, LogKind, SyncLogEntry
@@ -26,7 +28,8 @@ class RunLog:
 
     run_id: int | None
     mailbox: str | None
-    lines: list[dict[str, Any]] = field(default_factory=list)
+    # Rows in `_LOG_COLUMNS` order; `write_to` gives them all the time of the insert.
+    lines: list[tuple[Any, ...]] = field(default_factory=list)
 
     def action(
         self,
@@ -86,23 +89,37 @@ class RunLog:
         field_name: str | None,
     ) -> None:
         self.lines.append(
-            {
-                "run_id": self.run_id,
-                "mailbox": self.mailbox,
-                "crm_event_id": crm_event_id,
-                "graph_id": graph_id,
-                "kind": kind,
-                "direction": direction,
-                "code": code[:64],
-                "severity": severity,
-                "field": field_name[:64] if field_name else None,
-                "message": message,
-            }
+            (
+                self.run_id,
+                self.mailbox,
+                crm_event_id,
+                graph_id,
+                kind,
+                direction,
+                code[:64],
+                severity,
+                field_name[:64] if field_name else None,
+                message,
+            )
         )
 
     def write_to(self, session: Session) -> None:
         """Insert the collected lines now, in `session`'s transaction (they commit or roll back
         with it), and start collecting afresh."""
-        if self.lines:
-            session.execute(insert(table_of(SyncLogEntry)), self.lines)
+        _LOG.execute(session, self.lines, (utc_now(),))
         self.lines = []
+
+
+_LOG_COLUMNS = (
+    "run_id",
+    "mailbox",
+    "crm_event_id",
+    "graph_id",
+    "kind",
+    "direction",
+    "code",
+    "severity",
+    "field",
+    "message",
+)
+_LOG = BulkInsert(table_of(SyncLogEntry), _LOG_COLUMNS, shared=("at",))
