@@ -265,3 +265,29 @@ async def test_a_series_with_guests_deleted_in_the_crm_is_cancelled_for_them(
     assert await world.outlook_events(ADELE) == []
     assert world.crm_events(ADELE) == []
     assert series.id in {line.crm_event_id for line in world.log("cancel_in_microsoft365")}
+
+
+async def test_a_series_deleted_in_the_crm_while_edited_in_outlook_comes_back_whole(
+    world: World,
+) -> None:
+    start = soon(3, 15)
+    master = await world.outlook_create(
+        ADELE,
+        "Weekly check-in",
+        start,
+        attendees=("guest@tailspin.example",),
+        recurrence=_weekly(start, 4),
+    )
+    await world.sync.run_once()
+    series, _ = _split(world)
+
+    await world.outlook_update(ADELE, master.id, subject="Weekly check-in (new agenda)")
+    world.crm_delete(series.id)
+    await world.sync.push_pending()
+    await world.sync.run_once()
+
+    restored, occurrences = _split(world)
+    assert restored.subject == "Weekly check-in (new agenda)"
+    assert [o.start_at for o in occurrences] == [start + timedelta(weeks=n) for n in range(4)]
+    assert len(await _instances(world, master.id)) == 4
+    assert not world.log("cancel_in_microsoft365")
