@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -171,6 +172,33 @@ async def test_an_unreadable_page_names_the_bad_field(make_client: Build) -> Non
         _pages({FIRST_PATH: {"@odata.deltaLink": FINAL, "value": [{"subject": "no id"}]}})
     )
     with pytest.raises(InvalidResponse, match=r"value\.0\.id"):
+        async for _ in harness.client.delta_round(MAILBOX, start=START, end=END):
+            pass
+
+
+@pytest.mark.parametrize(
+    ("part", "named"),
+    [
+        (
+            {"attendees": [{"emailAddress": {"address": 5}}]},
+            r"value\.0\.attendees\.0\.emailAddress",
+        ),
+        ({"start": {"timeZone": "UTC"}}, r"value\.0\.start\.dateTime: Field required"),
+        ({"organizer": "Dana Swope"}, r"value\.0\.organizer"),
+        (
+            {"attendees": [{"status": {"time": "yesterday"}}]},
+            r"value\.0\.attendees\.0\.status\.time",
+        ),
+        ({"@removed": {"reason": 3}}, r"value\.0\.@removed\.reason"),
+    ],
+    ids=["attendee-address", "start-without-time", "organizer", "response-time", "removed"],
+)
+async def test_a_bad_part_of_an_event_names_its_path_on_the_wire(
+    make_client: Build, part: dict[str, Any], named: str
+) -> None:
+    event = {**event_json("e1"), **part}
+    harness = make_client(_pages({FIRST_PATH: {"@odata.deltaLink": FINAL, "value": [event]}}))
+    with pytest.raises(InvalidResponse, match=named):
         async for _ in harness.client.delta_round(MAILBOX, start=START, end=END):
             pass
 

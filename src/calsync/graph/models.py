@@ -2,7 +2,10 @@
 pages, errors.
 
 Field names are Pythonic; Graph's lowerCamel names are the aliases, so
-``Event.model_validate_json(raw)`` reads the wire format directly. Unknown properties are ignored
+``Event.model_validate_json(raw)`` reads the wire format directly. The small parts every event
+carries (times, attendees, addresses, responses) are frozen pydantic dataclasses with the same wire
+rules (``PART_CONFIG``), validated as strictly but far cheaper to hold; the rest are models
+(``GraphModel``), with ``to_graph()``. Unknown properties are ignored
 (events are an open type and Graph adds fields), and every property except ``id`` is optional
 because ``$select`` and delta ``@removed`` entries return partial objects. Enumerations are plain
 strings: Graph's enums are evolvable, and a new value must not make a whole delta page unreadable.
@@ -19,6 +22,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import dataclasses as pydantic_dataclasses
 from pydantic.alias_generators import to_camel
 
 from calsync.graph.errors import UnknownTimeZone
@@ -56,7 +60,16 @@ class GraphModel(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-class DateTimeTimeZone(GraphModel):
+PART_CONFIG = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+"""The wire rules of ``GraphModel`` for the small parts every event carries (its times, its
+attendees and their addresses and responses): those are frozen, slotted pydantic dataclasses, read
+and validated from the same JSON as strictly, but one object each where a model is three (the
+instance, its ``__dict__`` and its set of fields set). A delta page of events is most of what an
+import allocates, and the garbage collector's work grows with every object it has to track."""
+
+
+@pydantic_dataclasses.dataclass(config=PART_CONFIG, frozen=True, slots=True)
+class DateTimeTimeZone:
     """Graph's ``dateTimeTimeZone``: a wall-clock string and the zone it is read in."""
 
     date_time: str
@@ -71,16 +84,19 @@ class DateTimeTimeZone(GraphModel):
         return to_aware(self.date_time, self.time_zone)
 
 
-class EmailAddress(GraphModel):
+@pydantic_dataclasses.dataclass(config=PART_CONFIG, frozen=True, slots=True)
+class EmailAddress:
     address: str | None = None
     name: str | None = None
 
 
-class Recipient(GraphModel):
+@pydantic_dataclasses.dataclass(config=PART_CONFIG, frozen=True, slots=True)
+class Recipient:
     email_address: EmailAddress | None = None
 
 
-class ResponseStatus(GraphModel):
+@pydantic_dataclasses.dataclass(config=PART_CONFIG, frozen=True, slots=True)
+class ResponseStatus:
     """``none``, ``organizer``, ``tentativelyAccepted``, ``accepted``, ``declined`` or
     ``notResponded``."""
 
@@ -88,12 +104,14 @@ class ResponseStatus(GraphModel):
     time: datetime | None = None
 
 
-class TimeSlot(GraphModel):
+@pydantic_dataclasses.dataclass(config=PART_CONFIG, frozen=True, slots=True)
+class TimeSlot:
     start: DateTimeTimeZone
     end: DateTimeTimeZone
 
 
-class Attendee(GraphModel):
+@pydantic_dataclasses.dataclass(config=PART_CONFIG, frozen=True, slots=True)
+class Attendee:
     """An attendee of an event; ``type`` is ``required``, ``optional`` or ``resource``."""
 
     email_address: EmailAddress | None = None
@@ -153,7 +171,8 @@ class PatternedRecurrence(GraphModel):
     range: RecurrenceRange
 
 
-class OnlineMeetingInfo(GraphModel):
+@pydantic_dataclasses.dataclass(config=PART_CONFIG, frozen=True, slots=True)
+class OnlineMeetingInfo:
     """Teams join details; ``join_url`` is the link to show (``onlineMeetingUrl`` is null for
     Teams)."""
 
@@ -162,7 +181,8 @@ class OnlineMeetingInfo(GraphModel):
     toll_number: str | None = None
 
 
-class Removed(GraphModel):
+@pydantic_dataclasses.dataclass(config=PART_CONFIG, frozen=True, slots=True)
+class Removed:
     """The ``@removed`` marker of a delta item. Only ``deleted`` exists for events, and it is not
     proof of a deletion: items leaving the window arrive the same way (GRAPH.md §3.2)."""
 
