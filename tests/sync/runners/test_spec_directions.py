@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from calsync.crm.services.contact_point_emails import add_contact_point_email
 from calsync.crm.services.event_input import AttendeeInput
 from calsync.crm.services.people import ContactInput, create_contact
-from calsync.sync.storage.models import Direction
+from calsync.graph.models import Location
+from calsync.sync.storage.models import Direction, LogKind
 from tests.fixtures.emulator import ADELE
 from tests.sync.runners.world import World, soon
 
@@ -158,3 +159,56 @@ async def test_a_meeting_deleted_in_the_crm_while_edited_in_outlook_comes_back_u
     assert world.log("restored_by_outlook_edit")
     assert not world.log("cancel_in_microsoft365")
     assert await world.sent_items(ADELE) == ["Review (new agenda)", "Review"]
+
+
+async def test_each_field_changed_on_both_sides_is_its_own_conflict_in_the_log(
+    world: World,
+) -> None:
+    created = await world.outlook_create(ADELE, "Quarterly", soon(8))
+    await world.sync.run_once()
+    [event] = world.crm_events(ADELE)
+
+    world.crm_update(event.id, subject="Quarterly (CRM)", location="CRM room", show_as="free")
+    await world.outlook_update(
+        ADELE, created.id, subject="Quarterly (Outlook)", location=Location(display_name="Annex")
+    )
+    await world.sync.run_once()
+
+    after = world.crm_event(event.id)
+    assert after is not None
+    assert (after.subject, after.location, after.show_as) == (
+        "Quarterly (Outlook)",
+        "Annex",
+        "free",
+    )
+    outlook = await world.outlook_event(ADELE, created.id)
+    assert (outlook.subject, outlook.show_as) == ("Quarterly (Outlook)", "free")
+    conflicts = [line for line in world.log() if line.kind is LogKind.CONFLICT]
+    assert sorted(str(line.field) for line in conflicts) == ["location", "subject"]
+    assert all(line.crm_event_id == event.id for line in conflicts)
+    assert "CRM room" in next(line.message for line in conflicts if line.field == "location")
+
+
+async def test_a_meeting_cancelled_in_outlook_while_edited_in_the_crm_leaves_the_crm(
+    world: World,
+) -> None:
+    """The push worker sends the CRM edit first and finds the meeting gone; the pull then removes
+    the CRM event and says which edit was lost (SPEC §2: Microsoft 365 wins)."""
+    event_id = world.crm_create(
+        ADELE, "Review", soon(3), attendees=(AttendeeInput(email="guest@tailspin.example"),)
+    )
+    await world.sync.push_pending()
+    link = world.link_of(event_id)
+    assert link is not None
+    await world.outlook.cancel_event(ADELE, link.graph_id)
+    world.crm_update(event_id, location="New room")
+
+    await world.sync.push_pending()
+    await world.sync.run_once()
+    await world.sync.run_once()
+
+    assert world.crm_event(event_id) is None
+    assert await world.outlook_events(ADELE) == []
+    [lost] = world.log("crm_edit_lost_to_outlook_deletion")
+    assert "location" in lost.message
+    assert lost.crm_event_id == event_id

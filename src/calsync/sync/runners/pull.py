@@ -634,7 +634,9 @@ class PullRunner:
                 item.crm_event_id,
             )
             for notice in plan.notices:
-                log.notice(notice, crm_event_id=crm_event_id, graph_id=item.graph_id)
+                # A deletion leaves no CRM event id to return; the notice still names the event.
+                event_id = crm_event_id if crm_event_id is not None else item.crm_event_id
+                log.notice(notice, crm_event_id=event_id, graph_id=item.graph_id)
             if isinstance(plan.link, ForgetLink):
                 forget_link(session, item.crm_event_id, item.graph_id, mailbox)
             elif isinstance(plan.link, SaveLink) and crm_event_id is not None:
