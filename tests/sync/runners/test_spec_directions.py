@@ -1,6 +1,8 @@
 """SPEC §2 end to end, the rules the older runner tests leave implicit: a Contact is invited at
 the `email` of its record and the meeting mail goes out with the push, an Outlook event keeps its
-own time zone in the CRM, and nothing echoes back from the CRM to Outlook."""
+own time zone in the CRM, nothing echoes back from the CRM to Outlook, each field changed on both
+sides is a logged conflict, and delete-versus-edit for meetings with guests (which Graph cancels
+rather than deletes) in both directions."""
 
 from __future__ import annotations
 
