@@ -1,6 +1,8 @@
 """SPEC §6 end to end, beyond test_internal_and_safety.py: the owner's later edit overrides an
-attendee's edit of the same field, and a CRM meeting's colleague keeps exactly one copy on each
-side through the owner's edits and her own changes to her invitation."""
+attendee's edit of the same field, a CRM meeting's colleague keeps exactly one copy on each side
+through the owner's edits and her own changes to her invitation, colleagues added to or removed
+from an Outlook meeting gain or lose their version, and an owner's deletion leaves every
+calendar."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from sqlalchemy import select
 
 from calsync.crm.models import Event
 from calsync.crm.services.event_input import AttendeeInput
+from calsync.graph.drafts import DraftAttendee
 from calsync.graph.models import Location
 from tests.fixtures.emulator import ADELE, LEE, MEGAN
 from tests.sync.runners.world import World, soon
@@ -85,3 +88,22 @@ async def test_an_outlook_meeting_the_owner_deletes_in_the_crm_leaves_every_cale
         assert await world.outlook_events(mailbox) == [], mailbox
     deleted = sorted(str(line.mailbox) for line in world.log("deleted_in_crm"))
     assert deleted == sorted([ADELE, LEE])  # the attendees' versions went with the meeting
+
+
+async def test_colleagues_added_to_or_removed_from_an_outlook_meeting_gain_or_lose_their_version(
+    world: World,
+) -> None:
+    created = await world.outlook_create(MEGAN, "Strategy", soon(5), attendees=(ADELE,))
+    await world.sync.run_once()
+    assert [e.subject for e in world.crm_events(ADELE)] == ["Strategy"]
+
+    await world.outlook_update(MEGAN, created.id, attendees=(DraftAttendee(LEE),))
+    await world.sync.run_once()
+    await world.sync.run_once()
+
+    assert world.crm_events(ADELE) == []  # uninvited: her version left with her copy
+    assert [e.subject for e in world.crm_events(LEE)] == ["Strategy"]
+    [owners] = world.crm_events(MEGAN)
+    assert [(a.user_id, a.is_internal) for a in owners.attendees] == [(world.users[LEE], True)]
+    for mailbox in (MEGAN, LEE):
+        assert len(await world.outlook_events(mailbox)) == 1, mailbox

@@ -292,3 +292,26 @@ async def test_a_series_deleted_in_the_crm_while_edited_in_outlook_comes_back_wh
     assert [o.start_at for o in occurrences] == [start + timedelta(weeks=n) for n in range(4)]
     assert len(await _instances(world, master.id)) == 4
     assert not world.log("cancel_in_microsoft365")
+
+
+async def test_an_occurrence_moved_in_the_crm_is_moved_alone_in_outlook(world: World) -> None:
+    master_id, start = await _weekly_series(world, "Weekly check-in", 3)
+    await world.sync.run_once()
+    _, occurrences = _split(world)
+    moved = occurrences[1].start_at + timedelta(hours=2)
+
+    world.crm_update(occurrences[1].id, start=moved, end=moved + timedelta(hours=1))
+    await world.sync.run_once()
+    await world.sync.run_once()
+
+    instances = sorted(
+        [e async for e in world.outlook.instances(ADELE, master_id, soon(0), soon(60))],
+        key=lambda e: e.times().start,
+    )
+    assert [(i.times().start, i.type) for i in instances] == [
+        (start, "occurrence"),
+        (moved, "exception"),
+        (start + timedelta(weeks=2), "occurrence"),
+    ]
+    _, after = _split(world)
+    assert [o.start_at for o in after] == [i.times().start for i in instances]
