@@ -3,12 +3,13 @@ pages, errors.
 
 Field names are Pythonic; Graph's lowerCamel names are the aliases, so
 ``Event.model_validate_json(raw)`` reads the wire format directly. The small parts every event
-carries (times, attendees, addresses, responses) are frozen pydantic dataclasses with the same wire
-rules (``PART_CONFIG``), validated as strictly but far cheaper to hold; the rest are models
-(``GraphModel``), with ``to_graph()``. Unknown properties are ignored
-(events are an open type and Graph adds fields), and every property except ``id`` is optional
-because ``$select`` and delta ``@removed`` entries return partial objects. Enumerations are plain
-strings: Graph's enums are evolvable, and a new value must not make a whole delta page unreadable.
+carries (times, attendees, addresses, responses, body, location) are frozen pydantic dataclasses
+with the same wire rules (``PART_CONFIG``), validated as strictly but far cheaper to hold; the rest
+are models (``GraphModel``). Both give ``to_graph()`` where a draft writes them. Unknown properties
+are ignored (events are an open type and Graph adds fields), and every property except ``id`` is
+optional because ``$select`` and delta ``@removed`` entries return partial objects. Enumerations
+are plain strings: Graph's enums are evolvable, and a new value must not make a whole delta page
+unreadable.
 
 Times: ``start``/``end`` stay exactly as Graph sent them; ``Event.times()`` turns them into aware
 datetimes in the event's own zone (``originalStartTimeZone``) or into dates for all-day events.
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic import dataclasses as pydantic_dataclasses
 from pydantic.alias_generators import to_camel
 
@@ -66,6 +67,26 @@ attendees and their addresses and responses): those are frozen, slotted pydantic
 and validated from the same JSON as strictly, but one object each where a model is three (the
 instance, its ``__dict__`` and its set of fields set). A delta page of events is most of what an
 import allocates, and the garbage collector's work grows with every object it has to track."""
+
+
+class WirePart:
+    """What the wire parts share with ``GraphModel``: ``to_graph()``, for the parts a draft writes
+    (its body and location)."""
+
+    __slots__ = ()
+
+    def to_graph(self) -> dict[str, Any]:
+        """The JSON object Graph expects, leaving out what was never set."""
+        adapter = _ADAPTERS.get(type(self))
+        if adapter is None:
+            adapter = _ADAPTERS[type(self)] = TypeAdapter(type(self))
+        serialized: dict[str, Any] = adapter.dump_python(
+            self, mode="json", by_alias=True, exclude_none=True
+        )
+        return serialized
+
+
+_ADAPTERS: dict[type[WirePart], TypeAdapter[Any]] = {}
 
 
 @pydantic_dataclasses.dataclass(config=PART_CONFIG, frozen=True, slots=True)
@@ -120,12 +141,14 @@ class Attendee:
     proposed_new_time: TimeSlot | None = None
 
 
-class ItemBody(GraphModel):
+@pydantic_dataclasses.dataclass(config=PART_CONFIG, frozen=True, slots=True)
+class ItemBody(WirePart):
     content_type: str | None = None
     content: str | None = None
 
 
-class PhysicalAddress(GraphModel):
+@pydantic_dataclasses.dataclass(config=PART_CONFIG, frozen=True, slots=True)
+class PhysicalAddress(WirePart):
     street: str | None = None
     city: str | None = None
     state: str | None = None
@@ -133,7 +156,8 @@ class PhysicalAddress(GraphModel):
     postal_code: str | None = None
 
 
-class Location(GraphModel):
+@pydantic_dataclasses.dataclass(config=PART_CONFIG, frozen=True, slots=True)
+class Location(WirePart):
     display_name: str | None = None
     location_type: str | None = None
     unique_id: str | None = None
