@@ -34,7 +34,15 @@ async def test_the_owners_later_edit_overrides_an_attendees_edit_of_the_same_fie
 
     world.crm_update(adele_version.id, location="My desk")  # Adele's own version is editable
     await world.sync.run_once()
+    quiet = await world.sync.run_once()
+
+    # The location is the organizer's in Graph: it stays in Adele's CRM version (docs/sync-engine.md
+    # §4), and the runs neither revert it nor keep rewriting her mailbox copy.
     assert world.crm_events(ADELE)[0].location == "My desk"
+    [adele_copy] = await world.outlook_events(ADELE)
+    assert adele_copy.location is None or adele_copy.location.display_name == ""
+    assert sum(pull.crm_writes + pull.graph_writes for pull in quiet.pulls) == 0
+    assert all(push.pushed == 0 for push in quiet.pushes)
 
     await world.outlook_update(
         MEGAN, created.id, location=Location(display_name="Board room"), subject="Strategy (final)"
