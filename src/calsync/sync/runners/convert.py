@@ -154,15 +154,23 @@ def organizer_of(event: GraphModelEvent) -> str | None:
     return event.organizer.email_address.address
 
 
+def _timing_of(event: GraphModelEvent) -> TimedSpan | AllDaySpan:
+    """The event's span as the core compares it. A timed span holds instants, so a timed event's
+    times are taken as Graph sent them, without first showing them in the event's own zone
+    (`Event.times()`), which the span would only turn back into UTC."""
+    if event.is_all_day or event.start is None or event.end is None:
+        times = event.times()  # raises naming start or end when one is missing
+        if times.is_all_day and times.start_date is not None and times.end_date is not None:
+            return AllDaySpan(times.start_date, times.end_date)
+        return TimedSpan(times.start, times.end, times.zone.zone.key)
+    zone = event.event_zone().zone
+    return TimedSpan(event.start.to_datetime(), event.end.to_datetime(), zone.key)
+
+
 def graph_event_of(event: GraphModelEvent, mailbox: str) -> GraphEvent:
     """The core's view of a Graph event read from `mailbox` (raises a `SyncError` or `ValueError`
     naming the field when the event cannot be read)."""
-    times = event.times()
-    timing: TimedSpan | AllDaySpan
-    if times.is_all_day and times.start_date is not None and times.end_date is not None:
-        timing = AllDaySpan(times.start_date, times.end_date)
-    else:
-        timing = TimedSpan(times.start, times.end, times.zone.zone.key)
+    timing = _timing_of(event)
     event_type = GraphEventType(event.type or GraphEventType.SINGLE_INSTANCE.value)
     recurrence = None
     if event_type is GraphEventType.SERIES_MASTER and event.recurrence is not None:
