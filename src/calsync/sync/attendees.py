@@ -101,7 +101,7 @@ def crm_attendees_from_graph(
     guests. Each record appears once even when several of its addresses were invited; each unmatched
     address appears once whatever its case or surrounding space.
     """
-    lookup = _normalised_lookup(matches)
+    lookup = _normalised_lookup(matches) if matches else {}
     owner = _address(owner_mailbox, field_name="owner_mailbox") if owner_mailbox else None
     participants: list[tuple[str, bool, str]] = []
     if organizer and organizer.strip():
