@@ -153,6 +153,7 @@ class NoticeCode(StrEnum):
     WAITING_FOR_ORGANIZER_COPY = "waiting_for_organizer_copy"
     RELINKED = "relinked"
     UNLINKED_MICROSOFT_365_EVENT = "unlinked_microsoft365_event"
+    ATTENDEE_NOT_INVITED = "attendee_not_invited"
 
 
 @dataclass(frozen=True, slots=True)

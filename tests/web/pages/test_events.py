@@ -444,3 +444,36 @@ def test_no_sync_time_while_a_write_is_in_flight_or_the_sync_is_off(
     update_sync_settings(db, SyncSettingsChanges(sync_enabled=False))
     db.commit()
     assert "Last synced" not in signed_in.get(f"/events/{linked.id}").text
+
+
+def test_a_synced_event_says_which_attendees_outlook_could_not_invite(
+    signed_in: TestClient, staff_user: User, db: Session
+) -> None:
+    without_email = create_individual(db, IndividualInput(first_name="Nora", last_name="Nomail"))
+    with_email = create_individual(
+        db, IndividualInput(last_name="Client", email="chris@fabrikam.example")
+    )
+    event = create_event(
+        db,
+        EventInput(
+            owner_id=staff_user.id,
+            subject="Review",
+            start=datetime(2027, 3, 16, 9, 0),
+            end=datetime(2027, 3, 16, 9, 30),
+            attendees=(
+                AttendeeInput(individual_id=with_email.id),
+                AttendeeInput(individual_id=without_email.id),
+            ),
+        ),
+    )
+    db.commit()
+    _link(db, event, datetime(2027, 7, 1, 9, 30, tzinfo=UTC))
+    page = signed_in.get(f"/events/{event.id}")
+    assert "Synced with Microsoft 365" in page.text
+    assert "Not invited in Outlook: Nora Nomail (Individual)" in page.text
+    assert "Client (Individual)" not in page.text
+
+    # Once the record has an address there is nothing left to say.
+    without_email.email = "nora@fabrikam.example"
+    db.commit()
+    assert "Not invited in Outlook" not in signed_in.get(f"/events/{event.id}").text

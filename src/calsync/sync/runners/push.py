@@ -73,6 +73,7 @@ from calsync.sync.runners.convert import (
 )
 from calsync.sync.runners.crm_writes import CrmWriter, SkipEvent, forget_link, save_link
 from calsync.sync.runners.cursors import cursor_for, finish_run, start_run
+from calsync.sync.runners.invitations import uninvited_notice
 from calsync.sync.runners.push_writes import GraphWrite, graph_write_of, log_graph_write
 from calsync.sync.runners.series_edits import rebase_occurrences_on_series_push
 from calsync.sync.runners.sync_log import RunLog
@@ -587,6 +588,9 @@ class PushRunner:
             writer.apply(result.actions, event_id)
             for notice in result.notices:
                 log.notice(notice, crm_event_id=event_id, graph_id=response.id)
+            uninvited = uninvited_notice(session, event)
+            if uninvited is not None:
+                log.notice(uninvited, crm_event_id=event_id, graph_id=response.id)
             save = result.link if isinstance(result.link, SaveLink) else save
             change_key = response.change_key
             created = any(isinstance(action, CreateInGraph) for action in plan.actions)

@@ -32,6 +32,7 @@ from calsync.crm.services.events import (
     update_event,
 )
 from calsync.crm.services.organization import get_organization
+from calsync.sync.runners.invitations import uninvited_attendees, uninvited_message
 from calsync.sync.storage.models import SyncLinkRecord
 from calsync.web.auth import may_use_calendar_of
 from calsync.web.database import DbSession
@@ -97,9 +98,14 @@ def last_synced(db: Session, event: Event, zone: str) -> SyncedAt | None:
     )
 
 
-def sync_view(event: Event, synced_at: SyncedAt | None = None) -> SyncView:
+def sync_view(
+    event: Event, synced_at: SyncedAt | None = None, uninvited: list[str] | None = None
+) -> SyncView:
+    """`uninvited`: the attendees Outlook could not invite (records without an e-mail address),
+    said next to "Synced" so nobody believes they were invited."""
     if event.sync_status is SyncStatus.SYNCED:
-        return SyncView("Synced with Microsoft 365", "badge-linked", None, synced_at)
+        note = uninvited_message(uninvited) if uninvited else None
+        return SyncView("Synced with Microsoft 365", "badge-linked", note, synced_at)
     if event.sync_status is SyncStatus.PENDING:
         return SyncView("Waiting to sync", "", None, synced_at)
     if event.sync_status is SyncStatus.ERROR:
@@ -178,7 +184,11 @@ def _render_event(
         ),
         "sync_enabled": sync_enabled,
         "sync": (
-            sync_view(event, last_synced(db, event, user.time_zone) if sync_enabled else None)
+            sync_view(
+                event,
+                last_synced(db, event, user.time_zone) if sync_enabled else None,
+                uninvited_attendees(db, event) if sync_enabled else None,
+            )
             if event
             else None
         ),
