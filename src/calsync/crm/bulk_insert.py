@@ -42,17 +42,51 @@ class BulkInsertColumnsError(ValueError):
         self.message = message
 
 
+RowMaker = Callable[[Sequence[Any], tuple[Any, ...]], Any]
+"""Builds one row's driver parameters from the caller's row and the processed shared values."""
+
+
 @dataclass(frozen=True)
 class _Prepared:
-    """The statement for one dialect: its SQL, and for each of its parameters in the order the SQL
-    binds them, where its value is in a row followed by the shared values, and the column's bind
-    processor (None: the value goes as is; shared values are processed once per statement).
-    `names`: the driver's parameter names when it takes named parameters (None: positional)."""
+    """The statement for one dialect: its SQL, the bind processors of the shared columns, and the
+    function that turns a row into the driver's parameters (a tuple for positional parameters, a
+    dict for named ones)."""
 
     sql: str
-    parameters: tuple[tuple[int, BindProcessor | None], ...]
     shared_processors: tuple[BindProcessor | None, ...]
-    names: tuple[str, ...] | None
+    make_row: RowMaker
+
+
+def _row_maker(
+    sources: Sequence[tuple[int, BindProcessor | None]],
+    row_length: int,
+    names: Sequence[str] | None,
+) -> RowMaker:
+    """The function building a row's parameters, in the order the SQL binds them. `sources` gives
+    for each parameter the index of its value among the row's values followed by the shared ones,
+    and its bind processor (None for a shared value, processed once already, or a type without).
+
+    It is generated once per statement, so that each value is read, processed and placed by one
+    expression rather than by a step of a loop: this runs for every value of every row an import
+    writes. Only column names (quoted with `repr`) and indexes go into the generated source.
+    """
+    namespace: dict[str, Any] = {}
+    values: list[str] = []
+    for position, (index, processor) in enumerate(sources):
+        value = f"row[{index}]" if index < row_length else f"shared[{index - row_length}]"
+        if processor is not None:
+            namespace[f"process_{position}"] = processor
+            value = f"process_{position}({value})"
+        values.append(value)
+    if names is None:
+        body = "(" + "".join(f"{value}, " for value in values) + ")"
+    else:
+        body = (
+            "{" + ", ".join(f"{name!r}: {v}" for name, v in zip(names, values, strict=True)) + "}"
+        )
+    exec(f"def make_row(row, shared):\n    return {body}\n", namespace)
+    make_row: RowMaker = namespace["make_row"]
+    return make_row
 
 
 class BulkInsert:
@@ -106,27 +140,12 @@ class BulkInsert:
             return
         connection = session.connection()
         prepared = self._prepare(connection.dialect)
-        tail = tuple(
+        shared_values = tuple(
             value if p is None else p(value)
             for p, value in zip(prepared.shared_processors, shared, strict=True)
         )
-        parameters = prepared.parameters
-        if prepared.names is None:
-            positional = [
-                tuple([full[i] if p is None else p(full[i]) for i, p in parameters])
-                for full in (tuple(row) + tail for row in rows)
-            ]
-            connection.exec_driver_sql(prepared.sql, positional)
-            return
-        names = prepared.names
-        named = [
-            {
-                name: full[i] if p is None else p(full[i])
-                for name, (i, p) in zip(names, parameters, strict=True)
-            }
-            for full in (tuple(row) + tail for row in rows)
-        ]
-        connection.exec_driver_sql(prepared.sql, named)
+        make_row = prepared.make_row
+        connection.exec_driver_sql(prepared.sql, [make_row(row, shared_values) for row in rows])
 
     def _prepare(self, dialect: Dialect) -> _Prepared:
         prepared = self._prepared.get(dialect)
@@ -147,17 +166,13 @@ class BulkInsert:
                 self.table.name,
                 f"the compiled INSERT binds {', '.join(names)}, not the columns given",
             )
-        parameters = tuple(
-            (
-                every.index(name),
-                None if name in self.shared else self._processor(name, dialect),
-            )
+        sources = tuple(
+            (every.index(name), None if name in self.shared else self._processor(name, dialect))
             for name in names
         )
         shared_processors = tuple(self._processor(name, dialect) for name in self.shared)
-        return _Prepared(
-            str(compiled), parameters, shared_processors, None if compiled.positional else names
-        )
+        make_row = _row_maker(sources, len(self.columns), None if compiled.positional else names)
+        return _Prepared(str(compiled), shared_processors, make_row)
 
     def _processor(self, name: str, dialect: Dialect) -> BindProcessor | None:
         processor: BindProcessor | None = (
