@@ -21,7 +21,13 @@ from calsync.crm.services.events import create_event
 from calsync.crm.services.organization import SyncSettingsChanges, update_sync_settings
 from calsync.crm.services.people import IndividualInput, create_individual
 from calsync.crm.services.users import create_user
-from calsync.sync.storage.models import LinkOrigin, SyncLinkRecord
+from calsync.sync.storage.models import (
+    Direction,
+    LinkOrigin,
+    LogKind,
+    SyncLinkRecord,
+    SyncLogEntry,
+)
 from tests.web.pages.conftest import csrf_token, post_form
 
 JOIN_URL = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0"
@@ -477,3 +483,46 @@ def test_a_synced_event_says_which_attendees_outlook_could_not_invite(
     without_email.email = "nora@fabrikam.example"
     db.commit()
     assert "Not invited in Outlook" not in signed_in.get(f"/events/{event.id}").text
+
+
+def test_the_event_page_shows_what_the_sync_did_with_it_newest_first(
+    signed_in: TestClient, staff_user: User, db: Session
+) -> None:
+    event = _teams_event(db, staff_user, sent=False)
+    other = _teams_event(db, staff_user, sent=False)
+    _link(db, event, datetime(2027, 7, 1, 9, 30, tzinfo=UTC))
+    lines = [
+        (event.id, LogKind.ACTION, "created_in_microsoft365", "info", "Created the Outlook copy."),
+        (other.id, LogKind.ACTION, "created_in_microsoft365", "info", "Someone else's event."),
+        (
+            event.id,
+            LogKind.CONFLICT,
+            "conflict_microsoft365_won",
+            "conflict",
+            "Outlook's subject won.",
+        ),
+    ]
+    for minute, (event_id, kind, code, severity, message) in enumerate(lines):
+        db.add(
+            SyncLogEntry(
+                at=datetime(2027, 7, 1, 9, minute, tzinfo=UTC),
+                crm_event_id=event_id,
+                kind=kind,
+                direction=Direction.CRM_TO_MICROSOFT_365,
+                code=code,
+                severity=severity,
+                message=message,
+            )
+        )
+    db.commit()
+
+    page = signed_in.get(f"/events/{event.id}").text
+    assert 'id="sync-history"' in page
+    history = page[page.index('id="sync-history"') :]
+    assert history.index("Outlook&#39;s subject won.") < history.index("Created the Outlook copy.")
+    assert "Someone else" not in history
+    assert "The whole sync log" not in history  # staff cannot open the administrators' log
+
+    update_sync_settings(db, SyncSettingsChanges(sync_enabled=False))
+    db.commit()
+    assert 'id="sync-history"' not in signed_in.get(f"/events/{event.id}").text

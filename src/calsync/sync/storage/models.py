@@ -171,7 +171,7 @@ class SyncLogEntry(Base):
     )
     at: Mapped[datetime] = mapped_column(default=utc_now)
     mailbox: Mapped[str | None] = mapped_column(String(320))
-    crm_event_id: Mapped[int | None]
+    crm_event_id: Mapped[int | None] = mapped_column(index=True)
     graph_id: Mapped[str | None] = mapped_column(String(500))
     kind: Mapped[LogKind] = mapped_column(enum_column(LogKind, "log_kind"))
     direction: Mapped[Direction] = mapped_column(enum_column(Direction, "direction"))

@@ -46,9 +46,11 @@ from calsync.web.pages.event_form import (
     submitted_values,
     time_zone_names,
 )
+from calsync.web.pages.event_sync_history import event_sync_history
 from calsync.web.pages.forms import FieldError, read_form, text
 from calsync.web.pages.rendering import not_found, render
 from calsync.web.pages.signed_in import CurrentUser
+from calsync.web.pages.sync_log import DIRECTION_LABELS, KIND_LABELS
 
 router = APIRouter()
 
@@ -192,6 +194,9 @@ def _render_event(
             if event
             else None
         ),
+        "sync_history": event_sync_history(db, event) if event and sync_enabled else [],
+        "kind_labels": {kind.value: label for kind, label in KIND_LABELS.items()},
+        "direction_labels": {d.value: label for d, label in DIRECTION_LABELS.items()},
         "origin_label": (
             "Created in Microsoft 365"
             if event is not None and event.origin is Origin.MICROSOFT365
