@@ -13,6 +13,9 @@ own value, which a series edit never overrides in Outlook either.
 base, so the next merge sees Microsoft 365 unchanged and the CRM's occurrence edit as the change
 to push (the occurrence then becomes an exception). Occurrences without a pending CRM edit of the
 field keep their base: the next delta brings the series value to the CRM as an ordinary update.
+An occurrence deleted in the CRM whose deletion was not sent yet is rebased on the pushed value
+too: otherwise its delete meets a 412 and the pull reads our own series value as an Outlook edit
+of an event deleted in the CRM, and brings the meeting back.
 
 The same holds for a series write whose record a crash lost (a write in flight): whichever run
 settles it as our own — the push's retry or the pull — rebases the occurrences as recording it
@@ -88,11 +91,14 @@ def rebased_occurrence_bases(session: Session, pushed: UpdateInGraph) -> dict[st
     rebased: dict[str, EventSnapshot] = {}
     for record in _occurrence_links(session, pushed):
         event = session.get(Event, record.crm_event_id)
-        if event is None:
-            continue
         base = snapshot_from_json(record.base)
-        crm = crm_event_of(session, event, record.mailbox, sync_link_of(record)).snapshot
-        values = _own_edits_kept(changed, before, base, crm, pushed.snapshot)
+        if event is None:
+            # Deleted in the CRM, its deletion not sent yet: the series value reaching it in
+            # Outlook is our own write, not an Outlook edit that would bring it back (SPEC §2).
+            values = _followed_the_series(changed, before, base, pushed.snapshot)
+        else:
+            crm = crm_event_of(session, event, record.mailbox, sync_link_of(record)).snapshot
+            values = _own_edits_kept(changed, before, base, crm, pushed.snapshot)
         if values:
             rebased[record.graph_id] = replace(base, **values)
     return rebased
@@ -107,6 +113,21 @@ def _occurrence_links(session: Session, pushed: UpdateInGraph) -> list[SyncLinkR
             )
         )
     )
+
+
+def _followed_the_series(
+    fields: list[str],
+    series_before: EventSnapshot,
+    occurrence_base: EventSnapshot,
+    series_after: EventSnapshot,
+) -> dict[str, Any]:
+    """The fields where Outlook moves the occurrence to the series' new value (it showed the old
+    one)."""
+    return {
+        name: getattr(series_after, name)
+        for name in fields
+        if getattr(occurrence_base, name) == getattr(series_before, name)
+    }
 
 
 def _own_edits_kept(
