@@ -190,7 +190,7 @@ class Series:
     def occurrence_edit_beats_the_series(self, slot: datetime) -> bool:
         """The CRM's own edit of the occurrence must survive Outlook edits of the series, by the
         sync points alone (the run counts these)."""
-        own = self.slot_subjects.get(slot)
+        own = self.slot_subjects.get(slot) or []
         outlook = any(edit.side == "outlook" for edit in self.subjects)
         return (
             bool(own)
@@ -198,6 +198,13 @@ class Series:
             and outlook
             and not series_threats(self.subjects, slot)
         )
+
+    def deleted_by_an_attendee(self, slot: datetime | None) -> bool:
+        """An attendee deleted (or tried to delete) this occurrence from their copy: the harness
+        leaves the organizer's occurrence alone from then on, in Outlook and in the CRM, because
+        the emulator fails every later calendar read of that attendee once the organizer's
+        occurrence is updated (pinned in tests/sync/runners/test_stateful_regressions.py)."""
+        return any(slot in copy.deletions_tried for copy in self.attendees.values())
 
     def attendee(self, mailbox: str) -> AttendeeCopy:
         return self.attendees.setdefault(mailbox, AttendeeCopy())
@@ -209,10 +216,12 @@ class AttendeeCopy:
 
     deleted_slots: set[datetime] = field(default_factory=set)
     """Occurrences the attendee deleted from their calendar."""
+    deletions_tried: set[datetime] = field(default_factory=set)
+    """Occurrences the attendee deleted or tried to (a fault may hide whether it took)."""
     uncertain: bool = False
     """An action on the copy failed on an injected fault: only agreement is checked."""
-    answered: int = 0
-    """Answers and show-as changes made (for the run's counts)."""
+    actions: int = 0
+    """Answers, show-as changes and deletions tried (for the run's counts)."""
 
 
 def wins_over_a_synced_outlook_edit(history: History) -> bool:

@@ -78,6 +78,7 @@ from calsync.graph.client import GraphClient
 from calsync.graph.errors import GraphError, NotFound
 from calsync.graph.models import Event as GraphModelEvent
 from calsync.graph.models import Location
+from calsync.sync.fields import ShowAs
 from calsync.sync.storage.models import (
     CursorStatus,
     DeltaCursor,
@@ -159,6 +160,8 @@ class Environment:
     examples: int = 0
     steps: int = 0
     exact_verdicts: int = 0
+    attendee_actions: int = 0
+    """Answers, show-as changes and deletions by internal attendees on their copies of series."""
     """Final subjects that only a sync point pinned down (a CRM edit made after the Outlook edit
     before it had reached the CRM, or an occurrence's CRM edit no Outlook series edit reached)."""
 
@@ -214,12 +217,13 @@ class SyncMachine(RuleBasedStateMachine):
         shape=st.sampled_from(SERIES_SHAPES),
     )
     def both_sides_have_meetings(self, days: list[int], shape: SeriesShape) -> None:
-        """Each example starts from synced meetings on both sides and one synced Outlook series,
-        so every step has work."""
+        """Each example starts from synced meetings on both sides and one synced Outlook series
+        with a colleague invited (so an attendee's own copy of a series is there too), so every
+        step has work."""
         for owner, colleague, day in zip(STAFF, (*STAFF[1:], STAFF[0]), days, strict=True):
             self.crm_create(owner, day, "external")
             self.outlook_create(colleague, day + 1, owner)
-        self.outlook_create_series(STAFF[0], days[0] + 2, shape, "external")
+        self.outlook_create_series(STAFF[0], days[0] + 2, shape, STAFF[1])
         self._run(self.world.sync.run_once())
 
     # ----- CRM side
@@ -408,6 +412,99 @@ class SyncMachine(RuleBasedStateMachine):
         with contextlib.suppress(GraphError):
             self._run(self.world.outlook_update(mailbox, event.id, show_as=show_as))
 
+    # ----- an internal attendee's own copy of an Outlook series (SPEC §6)
+
+    def _attendee_occurrence(self, pick: int) -> tuple[Series, str, GraphModelEvent] | None:
+        """An occurrence of a harness series in an internal attendee's own Outlook copy."""
+        choices: list[tuple[Series, str, GraphModelEvent]] = []
+        for mailbox in STAFF:
+            try:
+                events = self._run(self.world.outlook_events(mailbox))
+            except GraphError:  # the person's Outlook met the injected faults too: no action
+                return None
+            for event in events:
+                series = self.series.get(_key_of(event.subject))
+                if (
+                    series is not None
+                    and not event.is_organizer
+                    and event.series_master_id is not None
+                    and event.original_start is not None
+                ):
+                    choices.append((series, mailbox, event))
+        if not choices:
+            return None
+        choices.sort(key=lambda choice: (choice[1], choice[2].original_start))
+        return choices[pick % len(choices)]
+
+    @rule(
+        pick=PICK,
+        answer=st.sampled_from(["accept", "tentativelyAccept", "decline"]),
+        whole_series=st.booleans(),
+    )
+    def attendee_answers_series(self, pick: int, answer: str, whole_series: bool) -> None:
+        """An internal attendee accepts, tentatively accepts or declines one occurrence of their
+        copy of a series, or the whole series (their show-as follows the answer)."""
+        chosen = self._attendee_occurrence(pick)
+        if chosen is None:
+            return
+        self.env.steps += 1
+        series, mailbox, event = chosen
+        target = event.series_master_id if whole_series else event.id
+        copy = series.attendee(mailbox)
+        copy.actions += 1
+        try:
+            self._run(
+                self.outlook.transport.send(
+                    "POST",
+                    f"/users/{mailbox}/events/{target}/{answer}",
+                    mailbox=mailbox,
+                    json={"sendResponse": False},
+                )
+            )
+        except GraphError:
+            copy.uncertain = True
+
+    @rule(
+        pick=PICK,
+        show_as=st.sampled_from(["free", "busy", "tentative", "oof"]),
+        whole_series=st.booleans(),
+    )
+    def attendee_changes_series_show_as(self, pick: int, show_as: str, whole_series: bool) -> None:
+        """An internal attendee changes show-as on one occurrence of their copy, or the series."""
+        chosen = self._attendee_occurrence(pick)
+        if chosen is None:
+            return
+        self.env.steps += 1
+        series, mailbox, event = chosen
+        target = event.series_master_id if whole_series else event.id
+        assert target is not None
+        copy = series.attendee(mailbox)
+        copy.actions += 1
+        try:
+            self._run(self.world.outlook_update(mailbox, target, show_as=show_as))
+        except GraphError:
+            copy.uncertain = True
+
+    @rule(pick=PICK)
+    def attendee_deletes_occurrence(self, pick: int) -> None:
+        """An internal attendee deletes one occurrence from their own calendar (nothing is sent to
+        the organizer): it leaves their CRM calendar too, and only theirs."""
+        chosen = self._attendee_occurrence(pick)
+        if chosen is None:
+            return
+        self.env.steps += 1
+        series, mailbox, event = chosen
+        assert event.original_start is not None
+        copy = series.attendee(mailbox)
+        copy.actions += 1
+        copy.deletions_tried.add(event.original_start)
+        try:
+            self._run(self.world.outlook_delete(mailbox, event.id))
+        except GraphError:
+            copy.uncertain = True
+            return
+        copy.deleted_slots.add(event.original_start)
+
     # ----- recurring series (SPEC §5)
 
     @rule(
@@ -475,8 +572,10 @@ class SyncMachine(RuleBasedStateMachine):
         chosen = self._outlook_occurrence(pick)
         if chosen is None:
             return
-        self.env.steps += 1
         series, mailbox, event, slot = chosen
+        if series.deleted_by_an_attendee(slot):
+            return
+        self.env.steps += 1
         key = _key_of(event.subject)
         fields: dict[str, Any] = {}
         if change == "subject":
@@ -612,6 +711,7 @@ class SyncMachine(RuleBasedStateMachine):
             (self.series[_key_of(event.subject)], event)
             for event in events
             if _key_of(event.subject) in self.series
+            and not self.series[_key_of(event.subject)].deleted_by_an_attendee(event.original_start)
         ]
 
     def _crm_series_event(self, pick: int, *, masters: bool) -> tuple[Series, Event] | None:
@@ -902,6 +1002,7 @@ class SyncMachine(RuleBasedStateMachine):
                 assert other.times().end == event.end_at, (mailbox, event.subject)
                 location = other.location.display_name if other.location else ""
                 assert (location or "") == (event.location or ""), (mailbox, event.subject)
+                assert event.show_as.value == _show_as(other).value, (mailbox, event.subject)
                 linked_graph_ids.add(linked.graph_id)
             for graph_id, other in outlook.items():
                 if graph_id in linked_graph_ids:
@@ -924,7 +1025,65 @@ class SyncMachine(RuleBasedStateMachine):
         reached_outlook = self.crm_series & outlook_keys_anywhere
         assert not reached_outlook, f"CRM-made series reached Outlook: {sorted(reached_outlook)}"
         for key, series in sorted(self.series.items()):
+            self.env.attendee_actions += sum(copy.actions for copy in series.attendees.values())
             self._check_series(key, series)
+            for mailbox in STAFF:
+                if mailbox != series.mailbox:
+                    self._check_attendee_copy(key, series, mailbox)
+
+    def _check_attendee_copy(self, key: str, series: Series, mailbox: str) -> None:
+        """SPEC §6 for an internal attendee's own copy of an Outlook series: their CRM calendar
+        holds the series once and each occurrence of their Outlook copy exactly once (none they
+        deleted), each agreeing with the organizer's occurrence: later organizer edits override
+        the copy, and nobody sees the meeting twice."""
+        copy = series.attendees.get(mailbox)
+        outlook = [
+            e
+            for e in self._run(self.world.outlook_events(mailbox))
+            if _key_of(e.subject) == key and not e.is_organizer and e.series_master_id
+        ]
+        crm = [e for e in self.world.crm_events(mailbox) if _key_of(e.subject) == key]
+        if not outlook and not crm:
+            return
+        masters = [e for e in crm if e.m365_recurrence_summary is not None]
+        occurrences = [e for e in crm if e.series_event_id is not None]
+        assert len(masters) + len(occurrences) == len(crm), f"{mailbox}: series {key}: {crm}"
+        if outlook:
+            assert len(masters) == 1, f"{mailbox} has series {key} {len(masters)} times in the CRM"
+            assert masters[0].m365_recurrence_summary == series.summary, (mailbox, key)
+        counts = Counter(e.original_start for e in occurrences)
+        twice = sorted(str(slot) for slot, count in counts.items() if count > 1)
+        assert not twice, f"{mailbox}: occurrences {twice} of series {key} are in the CRM twice"
+        slots = {e.original_start for e in outlook}
+        assert set(counts) == slots, (
+            f"{mailbox}: series {key}: CRM occurrences {sorted(map(str, counts))}, their Outlook "
+            f"copy {sorted(map(str, slots))}"
+        )
+        if copy is not None and not copy.uncertain:
+            kept = sorted(str(slot) for slot in copy.deleted_slots & set(counts))
+            assert not kept, (
+                f"{mailbox} deleted occurrences {kept} of {key}; the CRM still has them"
+            )
+        if series.uncertain or series.master_id is None:
+            return
+        organizer = {
+            e.original_start: e
+            for e in self.world.crm_events(series.mailbox)
+            if _key_of(e.subject) == key and e.series_event_id is not None
+        }
+        for event in occurrences:
+            own = organizer.get(event.original_start)
+            if own is None or event.original_start in series.unsure_slots:
+                continue
+            assert (event.subject, event.start_at, event.location) == (
+                own.subject,
+                own.start_at,
+                own.location,
+            ), (
+                f"{mailbox}'s occurrence {event.original_start} of {key} shows "
+                f"{(event.subject, event.start_at, event.location)}, the organizer's "
+                f"{(own.subject, own.start_at, own.location)}"
+            )
 
     def _master(self, mailbox: str, graph_id: str) -> GraphModelEvent | None:
         try:
@@ -1036,6 +1195,12 @@ class SyncMachine(RuleBasedStateMachine):
         )
 
 
+def _show_as(event: GraphModelEvent) -> ShowAs:
+    """The show-as the CRM must hold for an Outlook event (`unknown` is stored as busy)."""
+    show_as = ShowAs.parse(event.show_as or "busy")
+    return ShowAs.BUSY if show_as is ShowAs.UNKNOWN else show_as
+
+
 def _crm_identity(event: Event) -> tuple[str, str]:
     """What makes a CRM event one meeting: its key, and for a series part, which part."""
     if event.m365_recurrence_summary is not None:
@@ -1076,5 +1241,6 @@ def test_both_sides_agree_after_any_interleaving_of_work_faults_and_crashes(
     )
     print(
         f"stateful sync: {environment.examples} examples, {environment.steps} steps, "
-        f"{environment.exact_verdicts} verdicts fixed by sync points"
+        f"{environment.exact_verdicts} verdicts fixed by sync points, "
+        f"{environment.attendee_actions} attendee actions on series copies"
     )
