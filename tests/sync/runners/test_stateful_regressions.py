@@ -10,8 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from calsync.crm.models import Event
-from calsync.graph.models import PatternedRecurrence, RecurrencePattern, RecurrenceRange
-from calsync.sync.storage.models import SyncLinkRecord
+from calsync.graph.models import (
+    Location,
+    PatternedRecurrence,
+    RecurrencePattern,
+    RecurrenceRange,
+)
+from calsync.sync.runners.common import no_checkpoint
 from tests.fixtures.emulator import ADELE, LEE, MEGAN
 from tests.sync.runners.world import World, soon
 
@@ -109,9 +114,67 @@ async def test_the_organizer_edits_an_occurrence_an_attendee_deleted(world: Worl
     assert len([e for e in shown if e.series_master_id]) in (2, 3)
 
 
-def _link_of(world: World, event_id: int) -> SyncLinkRecord:
-    link = world.link_of(event_id)
-    assert link is not None
-    return link
+@pytest.mark.parametrize("point", ["pull.after_read", "pull.after_graph_writes"])
+async def test_an_occurrence_edited_in_the_crm_while_its_mailbox_is_pulled_reaches_outlook(
+    world: World, point: str
+) -> None:
+    """Issue 5: the pull reads Microsoft 365 with no database session open, so a person can save
+    an occurrence in the CRM while the round is read (`pull.after_read`) or after it was planned
+    and its Graph writes made (`pull.after_graph_writes`; the write transaction then re-reads
+    what each plan was built from and plans the moved event again). The round carries an Outlook
+    edit of the series' location; the person renames one occurrence. Both must survive: the
+    CRM's name reaches Outlook, making that occurrence an exception, the series' location
+    reaches the CRM, and once the two sides agree nothing is written back anywhere (no echo)."""
+    master_id = await _daily_series(world, ADELE, "Portfolio review")
+    _, [first, second, third] = _crm_series(world, ADELE)
+    await world.outlook_update(ADELE, master_id, location=Location(display_name="Suite 9"))
+    edits: list[str] = []
 
+    def person_saves_the_occurrence(reached: str) -> None:
+        if reached == point and not edits:
+            world.crm_update(second.id, subject="Portfolio review (with Maria)")
+            edits.append(reached)
 
+    world.checkpoint = person_saves_the_occurrence
+    pulled = await world.sync.pull_mailbox(ADELE)
+    world.checkpoint = no_checkpoint
+
+    assert edits == [point]
+    if point == "pull.after_graph_writes":
+        # Planned before the save: left for the next run rather than overwriting it.
+        assert not pulled.cursor_advanced
+        assert [line.crm_event_id for line in world.log("changed_in_crm_meanwhile")] == [second.id]
+    await world.sync.run_once()
+    await world.sync.run_once()
+
+    _, occurrences = _crm_series(world, ADELE)
+    assert [(e.subject, e.location) for e in occurrences] == [
+        ("Portfolio review", "Suite 9"),
+        ("Portfolio review (with Maria)", "Suite 9"),
+        ("Portfolio review", "Suite 9"),
+    ]
+    outlook = {
+        e.original_start: e
+        for e in await world.outlook_events(ADELE)
+        if e.series_master_id == master_id
+    }
+    edited = outlook[second.start_at]
+    assert (edited.type, edited.subject) == ("exception", "Portfolio review (with Maria)")
+    assert edited.location is not None
+    assert edited.location.display_name == "Suite 9"
+    assert [outlook[e.start_at].subject for e in (first, third)] == ["Portfolio review"] * 2
+    assert world.log("conflict_microsoft365_won") == []
+    settled = world.crm_event(second.id)
+    assert settled is not None
+
+    quiet = await world.sync.run_once()
+
+    assert [(p.crm_writes, p.graph_writes) for p in quiet.pulls] == [(0, 0)] * len(quiet.pulls)
+    assert sum(push.graph_writes for push in quiet.pushes) == 0
+    again = world.crm_event(second.id)
+    assert again is not None
+    assert again.version == settled.version
+    pushed = [
+        line for line in world.log("updated_in_microsoft365") if line.crm_event_id == second.id
+    ]
+    assert len(pushed) == 1
