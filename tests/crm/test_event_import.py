@@ -225,3 +225,44 @@ def test_addresses_matched_by_the_caller_are_not_matched_again(
         ("ada@lindqvist.example", None),
         ("ADA.HOME@mail.example", client),
     ]
+
+
+def test_records_an_import_names_are_checked_for_every_event_that_names_them(
+    db_session: Session, advisor: User, assistant: User
+) -> None:
+    client = _client(db_session)
+    items = [
+        ImportedEvent(data=meeting(advisor, attendees=(AttendeeInput(individual_id=client),))),
+        ImportedEvent(data=meeting(advisor, owner_id=999_999)),
+        ImportedEvent(data=meeting(advisor, attendees=(AttendeeInput(user_id=999_998),))),
+        ImportedEvent(data=meeting(advisor, attendees=(AttendeeInput(contact_id=999_997),))),
+        ImportedEvent(
+            data=meeting(
+                assistant,
+                attendees=(bare("x@fabrikam.example"), AttendeeInput(individual_id=client)),
+            )
+        ),
+        ImportedEvent(data=meeting(advisor, attendees=(AttendeeInput(individual_id=client),))),
+    ]
+
+    outcomes = import_events(db_session, items)
+    db_session.commit()
+    db_session.expire_all()
+
+    assert [outcome.error.field if outcome.error else None for outcome in outcomes] == [
+        None,
+        "owner_id",
+        "attendees[0].user_id",
+        "attendees[0].contact_id",
+        None,
+        None,
+    ]
+    assert all(isinstance(o.error, NotFoundError) for o in outcomes if o.error)
+    written = [get_event(db_session, o.event_id) for o in outcomes if o.event_id is not None]
+    assert [event.owner_id for event in written] == [advisor.id, assistant.id, advisor.id]
+    # A record named by several events is the same attendee on each, at its record's address.
+    assert [[(a.individual_id, a.email) for a in event.attendees] for event in written] == [
+        [(client, "ada@lindqvist.example")],
+        [(None, "x@fabrikam.example"), (client, "ada@lindqvist.example")],
+        [(client, "ada@lindqvist.example")],
+    ]
