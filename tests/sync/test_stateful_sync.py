@@ -51,6 +51,7 @@ import os
 import shutil
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -188,6 +189,8 @@ class SyncMachine(RuleBasedStateMachine):
         self.world.engine_db.dispose()
         self.world.checkpoint = self._checkpoint
         self.crash_at: tuple[str, int] | None = None
+        self.during_pull: tuple[str, Callable[[], None]] | None = None
+        """A person's CRM save to make when a run reaches this pull checkpoint."""
         self.counter = 0
         self.edits: dict[str, Edits] = {}
         self.crm_ids: dict[str, int] = {}
@@ -199,6 +202,10 @@ class SyncMachine(RuleBasedStateMachine):
         return self.loop.run_until_complete(coroutine)
 
     def _checkpoint(self, point: str) -> None:
+        if self.during_pull is not None and self.during_pull[0] == point:
+            _, save = self.during_pull
+            self.during_pull = None
+            save()
         if self.crash_at is None or self.crash_at[0] != point:
             return
         point_name, remaining = self.crash_at
@@ -440,10 +447,14 @@ class SyncMachine(RuleBasedStateMachine):
         pick=PICK,
         answer=st.sampled_from(["accept", "tentativelyAccept", "decline"]),
         whole_series=st.booleans(),
+        then_renamed=st.booleans(),
     )
-    def attendee_answers_series(self, pick: int, answer: str, whole_series: bool) -> None:
+    def attendee_answers_series(
+        self, pick: int, answer: str, whole_series: bool, then_renamed: bool
+    ) -> None:
         """An internal attendee accepts, tentatively accepts or declines one occurrence of their
-        copy of a series, or the whole series (their show-as follows the answer)."""
+        copy of a series, or the whole series (their show-as follows the answer); with
+        `then_renamed`, the organizer renames the series in Outlook right after."""
         chosen = self._attendee_occurrence(pick)
         if chosen is None:
             return
@@ -463,6 +474,8 @@ class SyncMachine(RuleBasedStateMachine):
             )
         except GraphError:
             copy.uncertain = True
+        if then_renamed:
+            self._rename_series_in_outlook(_key_of(event.subject), series)
 
     @rule(
         pick=PICK,
@@ -908,6 +921,34 @@ class SyncMachine(RuleBasedStateMachine):
         with contextlib.suppress(SimulatedCrash, GraphError):
             self._run(self.world.sync.run_once())
         self.crash_at = None
+
+    @rule(
+        pick=PICK,
+        point=st.sampled_from(["pull.after_read", "pull.after_graph_writes"]),
+        part=st.sampled_from(["meeting", "occurrence", "series"]),
+    )
+    def crm_edit_during_a_pull(self, pick: int, point: str, part: str) -> None:
+        """A person saves a meeting, an occurrence or a series in the CRM while a run's pull is
+        between its delta read and its commit (no session is held then): the pull plans it from
+        what it reads, or re-plans it in its write transaction, and never overwrites it."""
+
+        def save() -> None:
+            if part == "meeting":
+                chosen = self._crm_event(pick)
+                if chosen is not None:
+                    self._edit_in_crm(*chosen, "Room 1")
+                return
+            series_part = self._crm_series_event(pick, masters=part == "series")
+            if series_part is None:
+                return
+            if part == "series":
+                self._edit_series_in_crm(*series_part, "Main office")
+            else:
+                self._edit_occurrence_in_crm(*series_part, "Board room")
+
+        self.during_pull = (point, save)
+        self._sync()
+        self.during_pull = None
 
     @rule(
         kind=st.sampled_from(["throttled", "unavailable", "gateway_timeout", "apply_then_drop"]),
