@@ -6,7 +6,9 @@ initial import creates hundreds of events per mailbox, and those flushes were mo
 `import_events` checks every event with the same rules (`check_event`, the same refusals as
 `create_event` for Microsoft 365 events and the same checks as `set_m365_recurrence_summary` and
 `record_invitation_sent`), then writes all the valid ones with one multi-row insert for the events
-and one for their attendees.
+and one for their attendees (`BulkInsert`: the rows go to the driver as tuples, each value stored
+as the ORM stores it). The records the checks read (owners, attendee records, series events) are
+loaded for the whole batch first and read from a `KnownRecords`.
 
 Only events whose origin is Microsoft 365 come through here: those never get internal attendees'
 copies (SPEC §6; each attendee's own version arrives from their mailbox), so there is nothing to
@@ -110,7 +112,6 @@ def import_events(
             valid.append(_check(known, index, item, matches))
         except CrmError as error:
             outcomes[index] = ImportOutcome(error=error)
-    del known
     if not valid:
         return outcomes
     ids = _insert_events(session, valid, first_id)
