@@ -203,7 +203,9 @@ class Series:
         """An attendee deleted (or tried to delete) this occurrence from their copy: the harness
         leaves the organizer's occurrence alone from then on, in Outlook and in the CRM, because
         the emulator fails every later calendar read of that attendee once the organizer's
-        occurrence is updated (pinned in tests/sync/runners/test_stateful_regressions.py)."""
+        occurrence is updated (pinned in tests/sync/runners/test_stateful_regressions.py). For
+        the same reason an attendee never deletes an occurrence the CRM edited (the sync may
+        still push that edit)."""
         return any(slot in copy.deletions_tried for copy in self.attendees.values())
 
     def attendee(self, mailbox: str) -> AttendeeCopy:
