@@ -17,7 +17,8 @@ waits for the next pull, which merges both sides field by field.
 from __future__ import annotations
 
 from collections import defaultdict
-from contextlib import suppress
+from collections.abc import Iterable
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, replace
 
 from sqlalchemy import delete, func, select, update
@@ -141,6 +142,52 @@ class _Ready:
     log: RunLog
 
 
+_ItemResult = GraphModelEvent | GraphError | None
+"""A batch item's outcome: Graph's event (None: nothing came back, or nothing was sent), or the
+error the item ended with."""
+
+_IDS_PER_QUERY = 500  # below SQLite's and PostgreSQL's limits on bound parameters
+
+
+class _IntentTransaction:
+    """The CRM transaction holding the intents of the writes planned since the last batch went
+    out (docs/sync-runners.md, "Push", step 2).
+
+    It commits before a batch is sent, so each write's intent is durable before the write is,
+    and before any other transaction of the drain writes (SQLite has one writer at a time): one
+    commit per batch of 20 instead of one per event. Intents of writes not sent yet may commit
+    early; after a crash each costs the next push one read of its event, nothing more.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+        self._open: tuple[Session, ExitStack] | None = None
+
+    def __enter__(self) -> _IntentTransaction:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._close()  # an error before a commit: nothing of it was sent, so nothing is kept
+
+    def session(self) -> Session:
+        if self._open is None:
+            stack = ExitStack()
+            session = stack.enter_context(self._sessions())
+            stack.enter_context(engine_writes(session))
+            self._open = (session, stack)
+        return self._open[0]
+
+    def commit(self) -> None:
+        if self._open is not None:
+            self._open[0].commit()
+            self._close()
+
+    def _close(self) -> None:
+        if self._open is not None:
+            self._open[1].close()
+            self._open = None
+
+
 class PushRunner:
     """Drains the outbox through the core and the Graph client."""
 
@@ -183,31 +230,57 @@ class PushRunner:
         """Push `groups` in batches; returns the CRM events that need an update to follow."""
         follow_ups: set[int] = set()
         waiting: dict[str, list[_Ready]] = defaultdict(list)
-        for group in groups:
-            if group.crm_event_id in held:
-                report.held += 1
-                continue
-            ready = await self._prepare_group(group, run_id, report)
-            if ready is None:
-                continue
-            if ready.prepared.behind_crm:
-                follow_ups.add(group.crm_event_id)
-            if ready.write is None:
-                self._record_outcome(ready, None, report)
-                continue
-            if await self._cancel_would_lose_an_outlook_edit(ready, ready.write, report):
-                continue
-            batch = waiting[ready.write.mailbox]
-            if _same_series_waiting(batch, ready):
-                # A series and its occurrences are one thing in Graph: keep their writes in order.
-                await self._send_batch(waiting.pop(ready.write.mailbox), report)
+        in_flight = self._events_with_write_in_flight(group.crm_event_id for group in groups)
+        with _IntentTransaction(self._sessions) as intents:
+            for group in groups:
+                if group.crm_event_id in held:
+                    report.held += 1
+                    continue
+                ready = await self._prepare_group(
+                    group, run_id, report, intents, group.crm_event_id in in_flight
+                )
+                if ready is None:
+                    continue
+                if ready.prepared.behind_crm:
+                    follow_ups.add(group.crm_event_id)
+                if ready.write is None:
+                    intents.commit()
+                    self._record_batch([(ready, None)], report)
+                    continue
+                if isinstance(ready.write.operation, CancelEvent):
+                    intents.commit()  # the read may end in a log line of its own transaction
+                    if await self._cancel_would_lose_an_outlook_edit(ready, ready.write, report):
+                        continue
                 batch = waiting[ready.write.mailbox]
-            batch.append(ready)
-            if len(batch) == MAX_BATCH_ITEMS:
-                await self._send_batch(waiting.pop(ready.write.mailbox), report)
-        for batch in waiting.values():
-            await self._send_batch(batch, report)
+                if _same_series_waiting(batch, ready):
+                    # A series and its occurrences are one thing in Graph: keep their writes in
+                    # order.
+                    await self._send_batch(waiting.pop(ready.write.mailbox), report, intents)
+                    batch = waiting[ready.write.mailbox]
+                batch.append(ready)
+                if len(batch) == MAX_BATCH_ITEMS:
+                    await self._send_batch(waiting.pop(ready.write.mailbox), report, intents)
+            for batch in waiting.values():
+                await self._send_batch(batch, report, intents)
+            intents.commit()  # what no batch carried out: failures, entries of events gone
         return follow_ups
+
+    def _events_with_write_in_flight(self, crm_event_ids: Iterable[int]) -> set[int]:
+        """The events (of `crm_event_ids`) whose link holds a write whose outcome is unknown: in
+        a few queries for the whole drain, as only the push itself records such writes."""
+        ids = list(crm_event_ids)
+        found: set[int] = set()
+        with self._sessions() as session:
+            for start in range(0, len(ids), _IDS_PER_QUERY):
+                found.update(
+                    session.scalars(
+                        select(SyncLinkRecord.crm_event_id).where(
+                            SyncLinkRecord.crm_event_id.in_(ids[start : start + _IDS_PER_QUERY]),
+                            SyncLinkRecord.pending_snapshot.is_not(None),
+                        )
+                    )
+                )
+        return found
 
     def _pending_groups(self) -> list[_Group]:
         with self._sessions() as session:
@@ -229,8 +302,16 @@ class PushRunner:
         held: set[int] = set()
         with self._sessions() as session, engine_writes(session):
             deletions: dict[str, list[int]] = defaultdict(list)
+            ids = [group.crm_event_id for group in groups]
+            existing: set[int] = set()
+            for start in range(0, len(ids), _IDS_PER_QUERY):
+                existing.update(
+                    session.scalars(
+                        select(Event.id).where(Event.id.in_(ids[start : start + _IDS_PER_QUERY]))
+                    )
+                )
             for group in groups:
-                if session.get(Event, group.crm_event_id) is not None:
+                if group.crm_event_id in existing:
                     continue
                 link = session.scalar(
                     select(SyncLinkRecord).where(SyncLinkRecord.crm_event_id == group.crm_event_id)
@@ -280,41 +361,47 @@ class PushRunner:
                 crm_event_id=event_id,
             )
 
-    async def _prepare_group(self, group: _Group, run_id: int, report: PushReport) -> _Ready | None:
-        """Plan one event's push and commit its intent before anything is sent (docs §6): the
-        snapshot the write will leave in Graph (on the link, or on the create's outbox entry) and,
-        before a create, the entries' `attempts`. A link still holding an earlier write whose
-        outcome is unknown is settled first by reading the event."""
+    async def _prepare_group(
+        self,
+        group: _Group,
+        run_id: int,
+        report: PushReport,
+        intents: _IntentTransaction,
+        write_in_flight: bool,
+    ) -> _Ready | None:
+        """Plan one event's push and write its intent in `intents`, which commits before anything
+        is sent (docs §6): the snapshot the write will leave in Graph (on the link, or on the
+        create's outbox entry) and, before a create, the entries' `attempts`. A link still holding
+        an earlier write whose outcome is unknown is settled first by reading the event."""
         log = RunLog(run_id, None)
         settled: _Settled | None = None
-        in_flight = self._link_with_write_in_flight(group.crm_event_id)
+        in_flight = self._link_with_write_in_flight(group.crm_event_id) if write_in_flight else None
         if in_flight is not None:
+            intents.commit()  # settling may end in a transaction of its own
             settled = await self._settle(in_flight, group, log, report)
             if settled is None:
                 return None
-        with self._sessions() as session, engine_writes(session):
-            try:
-                prepared = self._prepare(session, group, log, settled)
-                write = (
-                    graph_write_of(prepared.plan, all_day_zone=prepared.all_day_zone)
-                    if prepared is not None
-                    else None
-                )
-            except (SyncError, InvalidArgument) as error:
-                message = (
-                    error.message if isinstance(error, SyncError) else graph_failure_message(error)
-                )
-                log.error(error.code, message, crm_event_id=group.crm_event_id)
-                self._record_failure(session, group, message, log)
-                report.failed += 1
-                return None
-            if prepared is None:
-                log.write_to(session)
-                session.commit()
-                return None
-            if write is not None:
-                self._record_intent(session, prepared, write)
-            session.commit()
+        session = intents.session()
+        try:
+            prepared = self._prepare(session, group, log, settled)
+            write = (
+                graph_write_of(prepared.plan, all_day_zone=prepared.all_day_zone)
+                if prepared is not None
+                else None
+            )
+        except (SyncError, InvalidArgument) as error:
+            message = (
+                error.message if isinstance(error, SyncError) else graph_failure_message(error)
+            )
+            log.error(error.code, message, crm_event_id=group.crm_event_id)
+            self._record_failure(session, group, message, log)
+            report.failed += 1
+            return None
+        if prepared is None:
+            log.write_to(session)
+            return None
+        if write is not None:
+            self._record_intent(session, prepared, write)
         return _Ready(prepared, write, log)
 
     def _link_with_write_in_flight(self, crm_event_id: int) -> SyncLink | None:
@@ -344,6 +431,7 @@ class PushRunner:
             with self._sessions() as session, engine_writes(session):
                 log.error(code, message, crm_event_id=group.crm_event_id)
                 self._record_failure(session, group, message, log)
+                session.commit()
             return None
         if settled is None or event is None:
             self._wait_for_pull(group.crm_event_id, log, report)
@@ -377,9 +465,12 @@ class PushRunner:
         if record is not None and isinstance(write.action, UpdateInGraph):
             record_pending_write(record, pending)
 
-    async def _send_batch(self, batch: list[_Ready], report: PushReport) -> None:
-        """Send up to 20 independent writes to one mailbox as one `$batch`, then record each
-        item's outcome in its own CRM transaction, so one failing item never fails the others."""
+    async def _send_batch(
+        self, batch: list[_Ready], report: PushReport, intents: _IntentTransaction
+    ) -> None:
+        """Commit the intents, send up to 20 independent writes to one mailbox as one `$batch`,
+        then record the items' outcomes (`_record_batch`)."""
+        intents.commit()
         writes = [ready.write for ready in batch if ready.write is not None]
         self._checkpoint("push.before_graph_write")
         try:
@@ -388,18 +479,65 @@ class PushRunner:
             )
         except GraphError as error:
             # The batch as a whole failed (after the client's retries): every entry stays.
-            for ready in batch:
-                self._record_graph_failure(ready, error, report)
+            self._record_batch([(ready, error) for ready in batch], report)
             return
         self._checkpoint("push.after_graph_write")
-        for ready, outcome in zip(batch, outcomes, strict=True):
-            failure = _failure_of(outcome)
-            if isinstance(failure, PreconditionFailed):
-                self._record_changed_in_outlook(ready, report)
-            elif failure is not None:
-                self._record_graph_failure(ready, failure, report)
-            else:
-                self._record_outcome(ready, outcome.event, report)
+        self._record_batch(
+            [
+                (ready, _failure_of(outcome) or outcome.event)
+                for ready, outcome in zip(batch, outcomes, strict=True)
+            ],
+            report,
+        )
+
+    def _record_batch(self, results: list[tuple[_Ready, _ItemResult]], report: PushReport) -> None:
+        """Record a batch's outcomes in one CRM transaction (one commit per batch, not per event).
+        When the CRM refuses one item's record, that transaction is rolled back and every item
+        is recorded in its own transaction instead, so one failing item never fails the others:
+        the refused one keeps its entries, with the error on the event."""
+        kept_lines = [list(ready.log.lines) for ready, _ in results]
+        tally = PushReport()
+        try:
+            with self._sessions() as session, engine_writes(session):
+                for ready, result in results:
+                    self._record_item(session, ready, result, tally)
+                self._checkpoint("push.before_commit")
+                session.commit()
+        except (CrmError, SkipEvent):
+            for (ready, _), lines in zip(results, kept_lines, strict=True):
+                ready.log.lines = lines
+            tally = PushReport()
+            for ready, result in results:
+                self._record_alone(ready, result, tally)
+        report.pushed += tally.pushed
+        report.failed += tally.failed
+        report.waiting_for_pull += tally.waiting_for_pull
+        report.graph_writes += tally.graph_writes
+
+    def _record_alone(self, ready: _Ready, result: _ItemResult, tally: PushReport) -> None:
+        with self._sessions() as session, engine_writes(session):
+            try:
+                self._record_item(session, ready, result, tally)
+            except (CrmError, SkipEvent) as error:
+                session.rollback()
+                message = getattr(error, "message", str(error))
+                ready.log.error(getattr(error, "code", "crm_error"), message)
+                self._record_failure(session, ready.prepared.group, message, ready.log)
+                tally.failed += 1
+            self._checkpoint("push.before_commit")
+            session.commit()
+
+    def _record_item(
+        self, session: Session, ready: _Ready, result: _ItemResult, tally: PushReport
+    ) -> None:
+        """One item's outcome, as a request of its own would have had it: 412 → the entry waits
+        for the pull; another error → the entry stays for a retry; else the write is recorded."""
+        if isinstance(result, PreconditionFailed):
+            self._record_changed_in_outlook(session, ready, tally)
+        elif isinstance(result, GraphError):
+            self._record_graph_failure(session, ready, result, tally)
+        else:
+            self._record_outcome(session, ready, result, tally)
 
     async def _cancel_would_lose_an_outlook_edit(
         self, ready: _Ready, write: GraphWrite, report: PushReport
@@ -421,45 +559,56 @@ class PushRunner:
         self._wait_for_pull(ready.prepared.group.crm_event_id, ready.log, report)
         return True
 
-    def _record_changed_in_outlook(self, ready: _Ready, report: PushReport) -> None:
+    def _record_changed_in_outlook(
+        self, session: Session, ready: _Ready, report: PushReport
+    ) -> None:
         """412: the write did not take effect (its intent is cleared); the entry waits for the
         next pull, which merges both sides."""
         event_id = ready.prepared.group.crm_event_id
-        with self._sessions() as session:
-            record = session.scalar(
-                select(SyncLinkRecord).where(SyncLinkRecord.crm_event_id == event_id)
-            )
-            if record is not None:
-                record_pending_write(record, None)
-            session.commit()
-        self._wait_for_pull(event_id, ready.log, report)
+        record = session.scalar(
+            select(SyncLinkRecord).where(SyncLinkRecord.crm_event_id == event_id)
+        )
+        if record is not None:
+            record_pending_write(record, None)
+        self._log_waiting_for_pull(session, event_id, ready.log, report)
 
     def _wait_for_pull(self, event_id: int, log: RunLog, report: PushReport) -> None:
-        report.waiting_for_pull += 1
         with self._sessions() as session:
-            log.action(
-                Direction.NONE,
-                "changed_in_outlook_meanwhile",
-                f"CRM event {event_id} was changed in Outlook since the last sync; "
-                "the CRM change waits for the next pull, which merges both.",
-                crm_event_id=event_id,
-            )
-            log.write_to(session)
+            self._log_waiting_for_pull(session, event_id, log, report)
             session.commit()
 
-    def _record_graph_failure(self, ready: _Ready, error: GraphError, report: PushReport) -> None:
+    @staticmethod
+    def _log_waiting_for_pull(
+        session: Session, event_id: int, log: RunLog, report: PushReport
+    ) -> None:
+        report.waiting_for_pull += 1
+        log.action(
+            Direction.NONE,
+            "changed_in_outlook_meanwhile",
+            f"CRM event {event_id} was changed in Outlook since the last sync; "
+            "the CRM change waits for the next pull, which merges both.",
+            crm_event_id=event_id,
+        )
+        log.write_to(session)
+
+    def _record_graph_failure(
+        self, session: Session, ready: _Ready, error: GraphError, report: PushReport
+    ) -> None:
         report.failed += 1
         group = ready.prepared.group
-        with self._sessions() as session, engine_writes(session):
-            message = graph_failure_message(error)
-            ready.log.error(error.code, message, crm_event_id=group.crm_event_id)
-            self._record_failure(session, group, message, ready.log)
+        message = graph_failure_message(error)
+        ready.log.error(error.code, message, crm_event_id=group.crm_event_id)
+        self._record_failure(session, group, message, ready.log)
 
     def _record_outcome(
-        self, ready: _Ready, response: GraphModelEvent | None, report: PushReport
+        self,
+        session: Session,
+        ready: _Ready,
+        response: GraphModelEvent | None,
+        report: PushReport,
     ) -> None:
-        """One CRM transaction: link, invitation sent, Teams check, sync status, log; the entries
-        are deleted in the same commit."""
+        """Link, invitation sent, Teams check, sync status, log, and the entries deleted, in
+        `session`'s transaction. Raises `CrmError` / `SkipEvent` when the CRM refuses them."""
         prepared, log = ready.prepared, ready.log
         group = prepared.group
         if ready.write is not None:
@@ -467,27 +616,14 @@ class PushRunner:
         report.graph_writes += sum(
             1 for action in prepared.plan.actions if not isinstance(action, SaveLink)
         )
-        with self._sessions() as session, engine_writes(session):
-            try:
-                self._record_success(session, prepared, response, log)
-            except (CrmError, SkipEvent) as error:
-                session.rollback()
-                message = getattr(error, "message", str(error))
-                log.error(getattr(error, "code", "crm_error"), message)
-                self._record_failure(session, group, message, log)
-                report.failed += 1
-                return
-            session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(group.entry_ids)))
-            event = session.get(Event, group.crm_event_id)
-            if prepared.behind_crm and event is not None:
-                session.add(
-                    OutboxEntry(
-                        crm_event_id=event.id, owner_id=event.owner_id, kind=OutboxKind.UPDATE
-                    )
-                )
-            log.write_to(session)
-            self._checkpoint("push.before_commit")
-            session.commit()
+        self._record_success(session, prepared, response, log)
+        session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(group.entry_ids)))
+        event = session.get(Event, group.crm_event_id)
+        if prepared.behind_crm and event is not None:
+            session.add(
+                OutboxEntry(crm_event_id=event.id, owner_id=event.owner_id, kind=OutboxKind.UPDATE)
+            )
+        log.write_to(session)
         report.pushed += 1
 
     def _prepare(
@@ -615,7 +751,8 @@ class PushRunner:
             )
 
     def _record_failure(self, session: Session, group: _Group, message: str, log: RunLog) -> None:
-        """Keep the entries for a retry and show the error on the event."""
+        """Keep the entries for a retry and show the error on the event (in `session`'s
+        transaction; the caller commits)."""
         session.execute(
             update(OutboxEntry)
             .where(OutboxEntry.id.in_(group.entry_ids))
@@ -625,7 +762,6 @@ class PushRunner:
             with suppress(CrmError):
                 mark_sync_error(session, group.crm_event_id, message[:2000])
         log.write_to(session)
-        session.commit()
 
 
 def _failure_of(outcome: WriteOutcome) -> GraphError | None:
