@@ -179,10 +179,10 @@ class Environment:
     examples: int = 0
     steps: int = 0
     exact_verdicts: int = 0
-    attendee_actions: int = 0
-    """Answers, show-as changes and deletions by internal attendees on their copies of series."""
     """Final subjects that only a sync point pinned down (a CRM edit made after the Outlook edit
     before it had reached the CRM, or an occurrence's CRM edit no Outlook series edit reached)."""
+    attendee_actions: int = 0
+    """Answers, show-as changes and deletions by internal attendees on their copies of series."""
 
 
 class SyncMachine(RuleBasedStateMachine):
