@@ -26,7 +26,7 @@ EnumT = TypeVar("EnumT", AttendeeType, ResponseStatus)
 MAX_ATTENDEES = 500
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlannedAttendee:
     """An attendee row as it will be stored."""
 
@@ -80,7 +80,7 @@ def _enum_value(kind: type[EnumT], value: EnumT | str, field: str) -> EnumT:
     return member  # type: ignore[return-value]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Fields:
     """The names an attendee's errors give, made once per position."""
 

@@ -41,7 +41,7 @@ from calsync.crm.services.validation import KnownRecords, bounded_text
 IN_LIST_CHUNK = 900
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ImportedEvent:
     """One Microsoft 365 event to create: its fields, and what the sync engine records with it.
 
@@ -58,7 +58,7 @@ class ImportedEvent:
     invitation_sent_at: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImportOutcome:
     """What became of one `ImportedEvent`: the new event's id, or the error that refused it."""
 
@@ -66,7 +66,7 @@ class ImportOutcome:
     error: CrmError | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Checked:
     index: int
     checked: CheckedEvent

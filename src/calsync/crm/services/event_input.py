@@ -12,7 +12,7 @@ from datetime import date, datetime
 from calsync.crm.models import AttendeeType, Event, ResponseStatus, ShowAs
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class AttendeeInput:
     """One attendee: a record (`user_id`, `individual_id` or `contact_id`) or a bare `email`.
 
@@ -29,7 +29,7 @@ class AttendeeInput:
     response_status: ResponseStatus | str = ResponseStatus.NONE
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class EventInput:
     """The editable fields of an event.
 

@@ -31,7 +31,7 @@ CRM_RECURRENCE_NOT_SYNCED = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CheckedEvent:
     """An event's values after every check, ready to store."""
 
