@@ -222,6 +222,38 @@ async def test_cancelling_an_occurrence_removes_it_and_cancelling_the_series_mar
     assert megan[1]["type"] == "exception"
 
 
+async def test_an_occurrence_an_attendee_deleted_comes_back_when_the_organizer_updates_it(
+    emulator_client: httpx.AsyncClient,
+) -> None:
+    await emulator_client.post(f"{ORGANIZER}/events", json=weekly_meeting())
+    megan_second = (await view(emulator_client, MEGAN))[1]
+    await emulator_client.post(f"/users/{MEGAN}/events/{megan_second['id']}/accept", json={})
+    deleted = await emulator_client.delete(f"/users/{MEGAN}/events/{megan_second['id']}")
+    assert deleted.status_code == 204
+    assert len(await view(emulator_client, MEGAN)) == 2
+
+    organizer_second = (await view(emulator_client, ADELE))[1]
+    edited = await emulator_client.patch(
+        f"{ORGANIZER}/events/{organizer_second['id']}", json={"subject": "Pipeline + hiring"}
+    )
+    assert edited.status_code == 200
+
+    # The update is a new meeting request for that occurrence: it is on her calendar again,
+    # tentative and unanswered, with the organizer's change; the others are as they were.
+    megan = await view(emulator_client, MEGAN)
+    assert [e["subject"] for e in megan] == [
+        "Pipeline review",
+        "Pipeline + hiring",
+        "Pipeline review",
+    ]
+    assert megan[1]["type"] == "exception"
+    assert megan[1]["isOrganizer"] is False
+    assert megan[1]["showAs"] == "tentative"
+    assert megan[1]["responseStatus"]["response"] == "notResponded"
+    assert megan[1]["iCalUId"] == organizer_second["iCalUId"]
+    assert [e["subject"] for e in await view(emulator_client, LEE)] == [e["subject"] for e in megan]
+
+
 async def test_an_attendee_added_later_gets_the_series_with_its_edited_and_cancelled_occurrences(
     emulator_client: httpx.AsyncClient,
 ) -> None:

@@ -276,8 +276,16 @@ class MeetingPost:
                 tomb.data = {}
                 self.store.save_item(tomb, "deleted")
                 continue
-            data = _shared_onto(exception.data, slot.data if slot else copy_master.data)
+            restored = slot is not None and slot.deleted
+            live_slot = slot if slot is not None and not slot.deleted else None
+            data = _shared_onto(exception.data, live_slot.data if live_slot else copy_master.data)
             data["recurrence"] = None
+            if restored:
+                # The attendee had deleted this occurrence: the organizer's update is a new
+                # meeting request for it, which puts it back on their calendar, tentative and
+                # not answered, as an update of a meeting does.
+                data["showAs"] = "tentative"
+                data["responseStatus"] = {"response": "notResponded", "time": NULL_TIME}
             self.store.save_item(
                 StoredItem(
                     key=slot.key if slot else new_key(),
