@@ -75,6 +75,7 @@ from calsync.sync.runners.convert import (
 from calsync.sync.runners.crm_writes import CrmWriter, SkipEvent, forget_link, save_link
 from calsync.sync.runners.cursors import cursor_for, finish_run, start_run
 from calsync.sync.runners.invitations import uninvited_notice
+from calsync.sync.runners.push_reads import BatchReads
 from calsync.sync.runners.push_writes import GraphWrite, graph_write_of, log_graph_write
 from calsync.sync.runners.series_edits import rebase_occurrences_on_series_push
 from calsync.sync.runners.sync_log import RunLog
@@ -159,9 +160,12 @@ class _IntentTransaction:
     early; after a crash each costs the next push one read of its event, nothing more.
     """
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], order: list[int]) -> None:
         self._sessions = sessions
         self._open: tuple[Session, ExitStack] | None = None
+        self._order = order
+        self._position = {crm_event_id: index for index, crm_event_id in enumerate(order)}
+        self._reads = BatchReads.none()
 
     def __enter__(self) -> _IntentTransaction:
         return self
@@ -177,12 +181,24 @@ class _IntentTransaction:
             self._open = (session, stack)
         return self._open[0]
 
+    def reads_for(self, crm_event_id: int) -> BatchReads:
+        """The rows the event's plan reads, loaded in this transaction's session together with
+        those of the next events of the drain (a batch's worth)."""
+        if not self._reads.covers(crm_event_id):
+            start = self._position.get(crm_event_id)
+            ahead = (self._order[start : start + MAX_BATCH_ITEMS] if start is not None else []) or [
+                crm_event_id
+            ]
+            self._reads = BatchReads.load(self.session(), ahead)
+        return self._reads
+
     def commit(self) -> None:
         if self._open is not None:
             self._open[0].commit()
             self._close()
 
     def _close(self) -> None:
+        self._reads = BatchReads.none()
         if self._open is not None:
             self._open[1].close()
             self._open = None
@@ -231,7 +247,8 @@ class PushRunner:
         follow_ups: set[int] = set()
         waiting: dict[str, list[_Ready]] = defaultdict(list)
         in_flight = self._events_with_write_in_flight(group.crm_event_id for group in groups)
-        with _IntentTransaction(self._sessions) as intents:
+        order = [group.crm_event_id for group in groups if group.crm_event_id not in held]
+        with _IntentTransaction(self._sessions, order) as intents:
             for group in groups:
                 if group.crm_event_id in held:
                     report.held += 1
@@ -382,8 +399,9 @@ class PushRunner:
             if settled is None:
                 return None
         session = intents.session()
+        reads = intents.reads_for(group.crm_event_id)
         try:
-            prepared = self._prepare(session, group, log, settled)
+            prepared = self._prepare(session, group, log, settled, reads)
             write = (
                 graph_write_of(prepared.plan, all_day_zone=prepared.all_day_zone)
                 if prepared is not None
@@ -401,7 +419,7 @@ class PushRunner:
             log.write_to(session)
             return None
         if write is not None:
-            self._record_intent(session, prepared, write)
+            self._record_intent(session, prepared, write, reads)
         return _Ready(prepared, write, log)
 
     def _link_with_write_in_flight(self, crm_event_id: int) -> SyncLink | None:
@@ -439,7 +457,9 @@ class PushRunner:
         return _Settled(settled, event.change_key)
 
     @staticmethod
-    def _record_intent(session: Session, prepared: _Prepared, write: GraphWrite) -> None:
+    def _record_intent(
+        session: Session, prepared: _Prepared, write: GraphWrite, reads: BatchReads
+    ) -> None:
         """Commit what the write will leave in Graph before sending it (a create's only once:
         every retry sends that same snapshot), and count a create's attempt, so a deletion of
         the event before its link is saved keeps a tombstone."""
@@ -459,9 +479,7 @@ class PushRunner:
             if entry is not None and entry.pending_snapshot is None:
                 record_pending_write(entry, pending)
             return
-        record = session.scalar(
-            select(SyncLinkRecord).where(SyncLinkRecord.crm_event_id == group.crm_event_id)
-        )
+        record = reads.link(session, group.crm_event_id)
         if record is not None and isinstance(write.action, UpdateInGraph):
             record_pending_write(record, pending)
 
@@ -499,8 +517,11 @@ class PushRunner:
         tally = PushReport()
         try:
             with self._sessions() as session, engine_writes(session):
+                reads = BatchReads.load(
+                    session, [ready.prepared.group.crm_event_id for ready, _ in results]
+                )
                 for ready, result in results:
-                    self._record_item(session, ready, result, tally)
+                    self._record_item(session, ready, result, tally, reads)
                 self._checkpoint("push.before_commit")
                 session.commit()
         except (CrmError, SkipEvent):
@@ -517,7 +538,7 @@ class PushRunner:
     def _record_alone(self, ready: _Ready, result: _ItemResult, tally: PushReport) -> None:
         with self._sessions() as session, engine_writes(session):
             try:
-                self._record_item(session, ready, result, tally)
+                self._record_item(session, ready, result, tally, BatchReads.none())
             except (CrmError, SkipEvent) as error:
                 session.rollback()
                 message = getattr(error, "message", str(error))
@@ -528,16 +549,21 @@ class PushRunner:
             session.commit()
 
     def _record_item(
-        self, session: Session, ready: _Ready, result: _ItemResult, tally: PushReport
+        self,
+        session: Session,
+        ready: _Ready,
+        result: _ItemResult,
+        tally: PushReport,
+        reads: BatchReads,
     ) -> None:
         """One item's outcome, as a request of its own would have had it: 412 → the entry waits
         for the pull; another error → the entry stays for a retry; else the write is recorded."""
         if isinstance(result, PreconditionFailed):
-            self._record_changed_in_outlook(session, ready, tally)
+            self._record_changed_in_outlook(session, ready, tally, reads)
         elif isinstance(result, GraphError):
             self._record_graph_failure(session, ready, result, tally)
         else:
-            self._record_outcome(session, ready, result, tally)
+            self._record_outcome(session, ready, result, tally, reads)
 
     async def _cancel_would_lose_an_outlook_edit(
         self, ready: _Ready, write: GraphWrite, report: PushReport
@@ -560,14 +586,12 @@ class PushRunner:
         return True
 
     def _record_changed_in_outlook(
-        self, session: Session, ready: _Ready, report: PushReport
+        self, session: Session, ready: _Ready, report: PushReport, reads: BatchReads
     ) -> None:
         """412: the write did not take effect (its intent is cleared); the entry waits for the
         next pull, which merges both sides."""
         event_id = ready.prepared.group.crm_event_id
-        record = session.scalar(
-            select(SyncLinkRecord).where(SyncLinkRecord.crm_event_id == event_id)
-        )
+        record = reads.link(session, event_id)
         if record is not None:
             record_pending_write(record, None)
         self._log_waiting_for_pull(session, event_id, ready.log, report)
@@ -606,6 +630,7 @@ class PushRunner:
         ready: _Ready,
         response: GraphModelEvent | None,
         report: PushReport,
+        reads: BatchReads,
     ) -> None:
         """Link, invitation sent, Teams check, sync status, log, and the entries deleted, in
         `session`'s transaction. Raises `CrmError` / `SkipEvent` when the CRM refuses them."""
@@ -616,7 +641,7 @@ class PushRunner:
         report.graph_writes += sum(
             1 for action in prepared.plan.actions if not isinstance(action, SaveLink)
         )
-        self._record_success(session, prepared, response, log)
+        self._record_success(session, prepared, response, log, reads)
         session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(group.entry_ids)))
         event = session.get(Event, group.crm_event_id)
         if prepared.behind_crm and event is not None:
@@ -627,12 +652,15 @@ class PushRunner:
         report.pushed += 1
 
     def _prepare(
-        self, session: Session, group: _Group, log: RunLog, settled: _Settled | None
+        self,
+        session: Session,
+        group: _Group,
+        log: RunLog,
+        settled: _Settled | None,
+        reads: BatchReads,
     ) -> _Prepared | None:
         event = session.get(Event, group.crm_event_id)
-        record = session.scalar(
-            select(SyncLinkRecord).where(SyncLinkRecord.crm_event_id == group.crm_event_id)
-        )
+        record = reads.link(session, group.crm_event_id)
         link = sync_link_of(record) if record is not None else None
         if record is not None and link is not None and settled is not None:
             # Committed with the intent below: the link describes the version just read.
@@ -687,6 +715,7 @@ class PushRunner:
         prepared: _Prepared,
         response: GraphModelEvent | None,
         log: RunLog,
+        reads: BatchReads,
     ) -> None:
         plan = prepared.plan
         event_id = prepared.group.crm_event_id
@@ -734,14 +763,14 @@ class PushRunner:
                 join_url = response.join_url if event.is_teams_meeting else None
                 record_invitation_sent(session, event_id, self._clock(), join_url)
         for action in plan.actions:
-            if isinstance(action, UpdateInGraph):
+            if isinstance(action, UpdateInGraph) and _may_write_a_series_master(
+                reads.link(session, event_id), action
+            ):
                 rebase_occurrences_on_series_push(session, action)
         if event.sync_status is not SyncStatus.SYNCED and event.recurrence_rule is None:
             mark_synced(session, event_id)  # a CRM-made series stays "not synced", saying why
         if save is not None:
-            existing = session.scalar(
-                select(SyncLinkRecord).where(SyncLinkRecord.crm_event_id == event_id)
-            )
+            existing = reads.link(session, event_id)
             save_link(
                 session,
                 save,
@@ -789,6 +818,14 @@ def _series_of(link: SyncLink | None) -> tuple[str, bool] | None:
     if link.series_master_graph_id is None:
         return None
     return link.series_master_graph_id, False
+
+
+def _may_write_a_series_master(link: SyncLinkRecord | None, write: UpdateInGraph) -> bool:
+    """False only when the PATCH surely goes to an event that is not a series master (its own
+    link says so), which has no occurrences to rebase: spares the series look-up."""
+    if link is None or link.graph_id != write.graph_id or link.mailbox != write.mailbox:
+        return True
+    return link.event_type == GraphEventType.SERIES_MASTER.value
 
 
 def _same_series_waiting(batch: list[_Ready], ready: _Ready) -> bool:

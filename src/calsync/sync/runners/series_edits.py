@@ -63,6 +63,8 @@ def rebase_occurrences_on_series_push(session: Session, pushed: UpdateInGraph) -
     master's link is saved (its base is still the series as last synced). Returns how many
     occurrence links were rebased."""
     rebased = rebased_occurrence_bases(session, pushed)
+    if not rebased:
+        return 0
     for record in _occurrence_links(session, pushed):
         if record.graph_id in rebased:
             record.base = snapshot_to_json(rebased[record.graph_id])
