@@ -11,12 +11,15 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from calsync.crm.models import SyncStatus
+from calsync.crm.errors import InvalidInputError
+from calsync.crm.models import Event, SyncStatus
 from calsync.emulator.control_client import EmulatorControl
 from calsync.emulator.server import EmulatorServer
 from calsync.graph.client import GraphClient
 from calsync.graph.models import PatternedRecurrence, RecurrencePattern, RecurrenceRange
+from calsync.sync.runners import push as push_module
 from calsync.sync.runners.push import PushRunner
 from calsync.sync.storage.models import OutboxEntry
 from tests.fixtures.emulator import ADELE, MEGAN
@@ -265,3 +268,50 @@ def _graph_id(world: World, event_id: int) -> str:
     link = world.link_of(event_id)
     assert link is not None
     return link.graph_id
+
+
+async def test_an_outcome_the_crm_refuses_to_record_leaves_the_others_of_its_batch_recorded(
+    world: World, counted: CountedPush, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch's outcomes share one CRM transaction; when the CRM refuses one item's record, the
+    others are still recorded (each then in its own transaction) and the refused one keeps its
+    entry, with the error on the event and in the sync log."""
+    event_ids = [world.crm_create(ADELE, f"Review {n}", soon(n + 1)) for n in range(3)]
+    await counted.runner.push_pending()
+    for event_id in event_ids:
+        world.crm_update(event_id, subject=f"Review v2 {event_id}")
+    refused = event_ids[1]
+    original = push_module.mark_synced
+
+    def mark_synced(session: Session, event_id: int) -> Event:
+        if event_id == refused:
+            raise InvalidInputError("the event is locked for review", field="sync_status")
+        return original(session, event_id)
+
+    monkeypatch.setattr(push_module, "mark_synced", mark_synced)
+
+    report = await counted.runner.push_pending()
+
+    assert (report.pushed, report.failed) == (2, 1)
+    assert _outbox(world) == [refused]
+    refused_event = world.crm_event(refused)
+    assert refused_event is not None
+    assert refused_event.sync_status is SyncStatus.ERROR
+    assert "locked for review" in (refused_event.sync_message or "")
+    assert [line.crm_event_id for line in world.log("invalid_input")] == [refused]
+    for event_id in (event_ids[0], event_ids[2]):
+        event = world.crm_event(event_id)
+        assert event is not None
+        assert event.sync_status is SyncStatus.SYNCED
+        link = world.link_of(event_id)
+        assert link is not None
+        assert link.pending_snapshot is None
+    assert sorted(line.crm_event_id for line in world.log("updated_in_microsoft365")) == sorted(
+        event_ids
+    )
+    monkeypatch.setattr(push_module, "mark_synced", original)
+
+    report = await counted.runner.push_pending()
+
+    assert (report.pushed, report.failed) == (1, 0)
+    assert _outbox(world) == []

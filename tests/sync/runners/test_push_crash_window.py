@@ -349,3 +349,31 @@ async def test_the_pull_keeps_the_rebase_when_it_cannot_send_the_occurrence_edit
     await world.sync.run_once()
     await world.sync.run_once()
     await _assert_both_sides_hold_the_series_and_the_occurrence_edit(world, master_id, series_id)
+
+
+async def test_every_write_of_a_batch_has_its_intent_committed_before_the_batch_is_sent(
+    world: World,
+) -> None:
+    """The intents of a batch's writes share one transaction, committed before the `$batch`
+    goes out: a crash just before sending leaves each of them, and the next push settles each
+    one and sends the newest CRM values without a conflict."""
+    event_ids = [world.crm_create(ADELE, f"Standup {n}", soon(n + 2)) for n in range(3)]
+    await world.sync.run_once()
+    for event_id in event_ids:
+        world.crm_update(event_id, subject=f"Standup v1 {event_id}")
+    await _push_and_crash(world, "push.before_graph_write")
+    for event_id in event_ids:
+        link = world.link_of(event_id)
+        assert link is not None
+        assert link.pending_snapshot is not None
+    world.crm_update(event_ids[0], subject=f"Standup v2 {event_ids[0]}")
+
+    report = await world.sync.push_pending()
+
+    assert (report.pushed, report.waiting_for_pull, report.failed) == (3, 0, 0)
+    assert await _outlook_subjects(world) == sorted(
+        [f"Standup v2 {event_ids[0]}", f"Standup v1 {event_ids[1]}", f"Standup v1 {event_ids[2]}"]
+    )
+    await world.sync.run_once()
+    assert world.log("conflict_microsoft365_won") == []
+    assert _outbox(world) == []

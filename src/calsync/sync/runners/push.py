@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -148,6 +148,26 @@ _ItemResult = GraphModelEvent | GraphError | None
 error the item ended with."""
 
 _IDS_PER_QUERY = 500  # below SQLite's and PostgreSQL's limits on bound parameters
+
+
+@dataclass
+class _Recording:
+    """What recording a batch's outcomes shares: the rows read for the batch, and the outbox
+    entries of the recorded writes, deleted with one statement at the end (`finish`), with the
+    items' log lines in one insert."""
+
+    reads: BatchReads
+    recorded_entries: list[int] = field(default_factory=list)
+
+    def finish(self, session: Session, logs: list[RunLog]) -> None:
+        if self.recorded_entries:
+            session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(self.recorded_entries)))
+        combined = RunLog(None, None)
+        for log in logs:
+            combined.lines += log.lines
+            log.lines = []
+        if combined.lines:
+            combined.write_to(session)
 
 
 class _IntentTransaction:
@@ -517,11 +537,14 @@ class PushRunner:
         tally = PushReport()
         try:
             with self._sessions() as session, engine_writes(session):
-                reads = BatchReads.load(
-                    session, [ready.prepared.group.crm_event_id for ready, _ in results]
+                recording = _Recording(
+                    BatchReads.load(
+                        session, [ready.prepared.group.crm_event_id for ready, _ in results]
+                    )
                 )
                 for ready, result in results:
-                    self._record_item(session, ready, result, tally, reads)
+                    self._record_item(session, ready, result, tally, recording)
+                recording.finish(session, [ready.log for ready, _ in results])
                 self._checkpoint("push.before_commit")
                 session.commit()
         except (CrmError, SkipEvent):
@@ -537,14 +560,21 @@ class PushRunner:
 
     def _record_alone(self, ready: _Ready, result: _ItemResult, tally: PushReport) -> None:
         with self._sessions() as session, engine_writes(session):
+            recording = _Recording(BatchReads.none())
             try:
-                self._record_item(session, ready, result, tally, BatchReads.none())
+                self._record_item(session, ready, result, tally, recording)
             except (CrmError, SkipEvent) as error:
                 session.rollback()
+                recording = _Recording(BatchReads.none())
                 message = getattr(error, "message", str(error))
-                ready.log.error(getattr(error, "code", "crm_error"), message)
+                ready.log.error(
+                    getattr(error, "code", "crm_error"),
+                    message,
+                    crm_event_id=ready.prepared.group.crm_event_id,
+                )
                 self._record_failure(session, ready.prepared.group, message, ready.log)
                 tally.failed += 1
+            recording.finish(session, [ready.log])
             self._checkpoint("push.before_commit")
             session.commit()
 
@@ -554,16 +584,16 @@ class PushRunner:
         ready: _Ready,
         result: _ItemResult,
         tally: PushReport,
-        reads: BatchReads,
+        recording: _Recording,
     ) -> None:
         """One item's outcome, as a request of its own would have had it: 412 → the entry waits
         for the pull; another error → the entry stays for a retry; else the write is recorded."""
         if isinstance(result, PreconditionFailed):
-            self._record_changed_in_outlook(session, ready, tally, reads)
+            self._record_changed_in_outlook(session, ready, tally, recording.reads)
         elif isinstance(result, GraphError):
             self._record_graph_failure(session, ready, result, tally)
         else:
-            self._record_outcome(session, ready, result, tally, reads)
+            self._record_outcome(session, ready, result, tally, recording)
 
     async def _cancel_would_lose_an_outlook_edit(
         self, ready: _Ready, write: GraphWrite, report: PushReport
@@ -630,10 +660,11 @@ class PushRunner:
         ready: _Ready,
         response: GraphModelEvent | None,
         report: PushReport,
-        reads: BatchReads,
+        recording: _Recording,
     ) -> None:
-        """Link, invitation sent, Teams check, sync status, log, and the entries deleted, in
-        `session`'s transaction. Raises `CrmError` / `SkipEvent` when the CRM refuses them."""
+        """Link, invitation sent, Teams check and sync status in `session`'s transaction; the
+        entries (deleted) and the log lines are left to `recording.finish`. Raises `CrmError` /
+        `SkipEvent` when the CRM refuses them."""
         prepared, log = ready.prepared, ready.log
         group = prepared.group
         if ready.write is not None:
@@ -641,14 +672,13 @@ class PushRunner:
         report.graph_writes += sum(
             1 for action in prepared.plan.actions if not isinstance(action, SaveLink)
         )
-        self._record_success(session, prepared, response, log, reads)
-        session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(group.entry_ids)))
+        self._record_success(session, prepared, response, log, recording.reads)
+        recording.recorded_entries.extend(group.entry_ids)
         event = session.get(Event, group.crm_event_id)
         if prepared.behind_crm and event is not None:
             session.add(
                 OutboxEntry(crm_event_id=event.id, owner_id=event.owner_id, kind=OutboxKind.UPDATE)
             )
-        log.write_to(session)
         report.pushed += 1
 
     def _prepare(
