@@ -199,14 +199,12 @@ class Series:
             and not series_threats(self.subjects, slot)
         )
 
-    def deleted_by_an_attendee(self, slot: datetime | None) -> bool:
-        """An attendee deleted (or tried to delete) this occurrence from their copy: the harness
-        leaves the organizer's occurrence alone from then on, in Outlook and in the CRM, because
-        the emulator fails every later calendar read of that attendee once the organizer's
-        occurrence is updated (pinned in tests/sync/runners/test_stateful_regressions.py). For
-        the same reason an attendee never deletes an occurrence the CRM edited (the sync may
-        still push that edit)."""
-        return any(slot in copy.deletions_tried for copy in self.attendees.values())
+    def organizer_updates(self, slot: datetime) -> None:
+        """The organizer's occurrence at `slot` is updated (in Outlook, or by a CRM edit the sync
+        pushes): the update is a new meeting request, which puts it back on the calendar of an
+        attendee who had deleted it."""
+        for copy in self.attendees.values():
+            copy.deleted_slots.discard(slot)
 
     def attendee(self, mailbox: str) -> AttendeeCopy:
         return self.attendees.setdefault(mailbox, AttendeeCopy())
@@ -217,9 +215,8 @@ class AttendeeCopy:
     """An internal attendee's actions on their own copy of a series (SPEC §6)."""
 
     deleted_slots: set[datetime] = field(default_factory=set)
-    """Occurrences the attendee deleted from their calendar."""
-    deletions_tried: set[datetime] = field(default_factory=set)
-    """Occurrences the attendee deleted or tried to (a fault may hide whether it took)."""
+    """Occurrences the attendee deleted from their calendar, which the organizer has not updated
+    since (they must stay gone from the attendee's CRM calendar)."""
     uncertain: bool = False
     """An action on the copy failed on an injected fault: only agreement is checked."""
     actions: int = 0

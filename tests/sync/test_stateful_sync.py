@@ -209,6 +209,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.crash_at: tuple[str, int] | None = None
         self.during_pull: tuple[str, Callable[[], None]] | None = None
         """A person's CRM save to make when a run reaches this pull checkpoint."""
+        self.final_calendars: dict[str, list[GraphModelEvent]] = {}
         self.counter = 0
         self.edits: dict[str, Edits] = {}
         self.crm_ids: dict[str, int] = {}
@@ -524,19 +525,20 @@ class SyncMachine(RuleBasedStateMachine):
         if chosen is None:
             return
         series, mailbox, event = chosen
-        assert event.original_start is not None
-        if any(edit.side == "crm" for edit in series.slot_subjects.get(event.original_start, [])):
-            return  # its CRM edit may still be pushed: see Series.deleted_by_an_attendee
+        slot = event.original_start
+        assert slot is not None
         self.env.steps += 1
         copy = series.attendee(mailbox)
         copy.actions += 1
-        copy.deletions_tried.add(event.original_start)
         try:
             self._run(self.world.outlook_delete(mailbox, event.id))
         except GraphError:
             copy.uncertain = True
             return
-        copy.deleted_slots.add(event.original_start)
+        if not any(edit.side == "crm" for edit in series.slot_subjects.get(slot, [])):
+            # An organizer's update brings it back (a new meeting request), and a CRM edit of
+            # the occurrence may not be pushed yet.
+            copy.deleted_slots.add(slot)
 
     # ----- recurring series (SPEC §5)
 
@@ -606,9 +608,8 @@ class SyncMachine(RuleBasedStateMachine):
         if chosen is None:
             return
         series, mailbox, event, slot = chosen
-        if series.deleted_by_an_attendee(slot):
-            return
         self.env.steps += 1
+        series.organizer_updates(slot)
         key = _key_of(event.subject)
         fields: dict[str, Any] = {}
         if change == "subject":
@@ -744,7 +745,6 @@ class SyncMachine(RuleBasedStateMachine):
             (self.series[_key_of(event.subject)], event)
             for event in events
             if _key_of(event.subject) in self.series
-            and not self.series[_key_of(event.subject)].deleted_by_an_attendee(event.original_start)
         ]
 
     def _crm_series_event(self, pick: int, *, masters: bool) -> tuple[Series, Event] | None:
@@ -781,6 +781,7 @@ class SyncMachine(RuleBasedStateMachine):
         subject = f"{_key_of(event.subject)} crm{self._key()}"
         own = series.slot_subjects.setdefault(slot, [])
         edit = crm_edit(own, subject, event.subject)
+        series.organizer_updates(slot)  # once pushed
         see_series_in_occurrence(series.subjects, slot, event.subject)
         try:
             self.world.crm_update(event.id, subject=subject, location=location)
@@ -1024,7 +1025,7 @@ class SyncMachine(RuleBasedStateMachine):
                     crm_organizer_icaluids.add(link.ical_uid)
         outlook_keys_anywhere: set[str] = set()
         for mailbox in STAFF:
-            outlook = {e.id: e for e in self._run(world.outlook_events(mailbox))}
+            outlook = {e.id: e for e in self._final_calendar(mailbox)}
             outlook_keys_anywhere.update(_key_of(e.subject) for e in outlook.values())
             crm_events = world.crm_events(mailbox)
             with world.sessions() as session:
@@ -1092,6 +1093,12 @@ class SyncMachine(RuleBasedStateMachine):
                 if mailbox != series.mailbox:
                     self._check_attendee_copy(key, series, mailbox)
 
+    def _final_calendar(self, mailbox: str) -> list[GraphModelEvent]:
+        """The mailbox's Outlook calendar after the quiet sync, read once for every check."""
+        if mailbox not in self.final_calendars:
+            self.final_calendars[mailbox] = self._run(self.world.outlook_events(mailbox))
+        return self.final_calendars[mailbox]
+
     def _check_attendee_copy(self, key: str, series: Series, mailbox: str) -> None:
         """SPEC §6 for an internal attendee's own copy of an Outlook series: their CRM calendar
         holds the series once and each occurrence of their Outlook copy exactly once (none they
@@ -1100,7 +1107,7 @@ class SyncMachine(RuleBasedStateMachine):
         copy = series.attendees.get(mailbox)
         outlook = [
             e
-            for e in self._run(self.world.outlook_events(mailbox))
+            for e in self._final_calendar(mailbox)
             if _key_of(e.subject) == key and not e.is_organizer and e.series_master_id
         ]
         crm = [e for e in self.world.crm_events(mailbox) if _key_of(e.subject) == key]
@@ -1172,7 +1179,7 @@ class SyncMachine(RuleBasedStateMachine):
         masters = [e for e in crm if e.m365_recurrence_summary is not None]
         instances = {
             e.original_start: e
-            for e in self._run(self.world.outlook_events(mailbox))
+            for e in self._final_calendar(mailbox)
             if e.series_master_id == master.id
         }
         if not instances and not masters:
