@@ -85,6 +85,33 @@ async def test_an_occurrence_deleted_in_the_crm_after_a_series_edit_stays_delete
     assert world.log("restored_by_outlook_edit") == []
 
 
+async def test_an_occurrence_deleted_after_its_series_edit_was_pushed_stays_deleted(
+    world: World,
+) -> None:
+    """Found by the stateful test: a series edited in the CRM is pushed at once (the save's push),
+    and before the next pull brings the series' new value back to the CRM's occurrences, the
+    person deletes one of them. Outlook's occurrence shows the pushed series value (our own
+    write) while its link still holds the old one, so the pull read "edited in Outlook" against
+    "deleted in the CRM" and brought the meeting back. A deleted occurrence's fields that show the
+    series' synced value are now part of its merge base: the deletion goes through."""
+    master_id = await _daily_series(world, LEE, "Planning")
+    master, [first, second, third] = _crm_series(world, LEE)
+
+    world.crm_update(master.id, subject="Planning (new room)", location="Main office")
+    await world.sync.push_pending()
+    world.crm_delete(first.id)
+    await world.sync.run_once()
+    await world.sync.run_once()
+
+    _, occurrences = _crm_series(world, LEE)
+    assert [(e.start_at, e.subject, e.location) for e in occurrences] == [
+        (second.start_at, "Planning (new room)", "Main office"),
+        (third.start_at, "Planning (new room)", "Main office"),
+    ]
+    assert await _outlook_slots(world, LEE, master_id) == [second.start_at, third.start_at]
+    assert world.log("restored_by_outlook_edit") == []
+
+
 async def test_the_organizer_edits_an_occurrence_an_attendee_deleted(world: World) -> None:
     """An emulator bug the stateful test found: the attendee's deleted occurrence was a tombstone
     the organizer's edit was stored on without the event's fields, and every calendarView of her

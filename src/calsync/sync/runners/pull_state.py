@@ -37,7 +37,11 @@ from calsync.crm.services.users import find_user_by_email
 from calsync.sync.fields import EventSnapshot, TimedSpan
 from calsync.sync.plan import crm_event_id_from_transaction_id
 from calsync.sync.runners.convert import crm_event_of, sync_link_of
-from calsync.sync.runners.series_edits import rebased_occurrence_bases, settled_series_write
+from calsync.sync.runners.series_edits import (
+    deleted_occurrence_link,
+    rebased_occurrence_bases,
+    settled_series_write,
+)
 from calsync.sync.state import (
     CrmDeleted,
     CrmEvent,
@@ -245,6 +249,8 @@ class RoundLookups:
             if graph.graph_id in self.occurrence_bases:
                 link = replace(link, base=self.occurrence_bases[graph.graph_id])
             event = self.events.get(record.crm_event_id)
+            if event is None and isinstance(graph, GraphEvent):
+                link = deleted_occurrence_link(link, self.links, graph)
             crm: CrmEvent | CrmDeleted = (
                 crm_event_of(self.session, event, self.mailbox, link)
                 if event is not None

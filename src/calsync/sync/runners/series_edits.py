@@ -15,7 +15,9 @@ to push (the occurrence then becomes an exception). Occurrences without a pendin
 field keep their base: the next delta brings the series value to the CRM as an ordinary update.
 An occurrence deleted in the CRM whose deletion was not sent yet is rebased on the pushed value
 too: otherwise its delete meets a 412 and the pull reads our own series value as an Outlook edit
-of an event deleted in the CRM, and brings the meeting back.
+of an event deleted in the CRM, and brings the meeting back. An occurrence deleted after the series
+edit was pushed, before a pull brought the series' value to it, has a base older than that value;
+the pull merges it with the series' synced value as its base (`deleted_occurrence_link`).
 
 The same holds for a series write whose record a crash lost (a write in flight): whichever run
 settles it as our own — the push's retry or the pull — rebases the occurrences as recording it
@@ -26,6 +28,7 @@ before its write transaction, so it asks for the rebased bases without writing
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -104,6 +107,30 @@ def rebased_occurrence_bases(session: Session, pushed: UpdateInGraph) -> dict[st
         if values:
             rebased[record.graph_id] = replace(base, **values)
     return rebased
+
+
+def deleted_occurrence_link(
+    link: SyncLink, links: Mapping[str, SyncLinkRecord], graph: GraphEvent
+) -> SyncLink:
+    """The link of an occurrence deleted in the CRM, as the pull must merge it: where Outlook shows
+    the series' own synced value (its master's base, or our write in flight on it), that value is
+    the series' change reaching the occurrence — our own push, or a series value the CRM already
+    holds — and belongs to the base, not an Outlook edit of the occurrence that would bring the
+    deleted meeting back (SPEC §2). That happens when the CRM deletes an occurrence after a series
+    edit was pushed but before a pull brought the series' new value to the occurrence."""
+    master = links.get(graph.series_master_id) if graph.series_master_id else None
+    if master is None:
+        return link
+    known = [snapshot_from_json(master.base)]
+    if master.pending_snapshot is not None:
+        known.append(snapshot_from_json(master.pending_snapshot))
+    values = {
+        name: getattr(graph.snapshot, name)
+        for name in SERIES_WIDE_FIELDS
+        if getattr(graph.snapshot, name) != getattr(link.base, name)
+        and any(getattr(graph.snapshot, name) == getattr(series, name) for series in known)
+    }
+    return replace(link, base=replace(link.base, **values)) if values else link
 
 
 def _occurrence_links(session: Session, pushed: UpdateInGraph) -> list[SyncLinkRecord]:
