@@ -202,3 +202,40 @@ async def test_an_occurrence_edited_in_the_crm_while_its_mailbox_is_pulled_reach
         line for line in world.log("updated_in_microsoft365") if line.crm_event_id == second.id
     ]
     assert len(pushed) == 1
+
+
+async def test_a_crm_save_after_the_pulls_own_graph_write_is_not_lost_to_it(world: World) -> None:
+    """Found by the stateful test: a pull merged a CRM rename with an Outlook change of another
+    field and wrote the rename to Outlook; then, before its commit, the person renamed the event
+    again in the CRM. The write transaction rightly left the event for the next run, but without a
+    record of its own Graph write, so the next merge read the first rename in Outlook as an Outlook
+    edit and let it win the "conflict" over the person's newer name. The pull now records that
+    write as a write in flight on the link, as the push does before sending."""
+    event_id = world.crm_create(ADELE, "Annual review", soon(6))
+    await world.sync.run_once()
+    link = world.link_of(event_id)
+    assert link is not None
+    world.crm_update(event_id, subject="Annual review (Maria)")  # not pushed before the pull
+    await world.outlook_update(ADELE, link.graph_id, location=Location(display_name="Room 7"))
+    saved: list[str] = []
+
+    def person_renames_it_again(reached: str) -> None:
+        if reached == "pull.after_graph_writes" and not saved:
+            world.crm_update(event_id, subject="Annual review (Maria and Li)")
+            saved.append(reached)
+
+    world.checkpoint = person_renames_it_again
+    pulled = await world.sync.pull_mailbox(ADELE)
+    world.checkpoint = no_checkpoint
+
+    assert saved == ["pull.after_graph_writes"]
+    assert not pulled.cursor_advanced
+    await world.sync.run_once()
+    await world.sync.run_once()
+
+    event = world.crm_event(event_id)
+    assert event is not None
+    assert (event.subject, event.location) == ("Annual review (Maria and Li)", "Room 7")
+    outlook = await world.outlook_event(ADELE, link.graph_id)
+    assert outlook.subject == "Annual review (Maria and Li)"
+    assert world.log("conflict_microsoft365_won") == []

@@ -67,7 +67,13 @@ from calsync.sync.runners.common import (
     no_checkpoint,
     system_clock,
 )
-from calsync.sync.runners.convert import draft_is_empty, draft_of, graph_event_of, sync_link_of
+from calsync.sync.runners.convert import (
+    draft_is_empty,
+    draft_of,
+    graph_event_of,
+    record_pending_write,
+    sync_link_of,
+)
 from calsync.sync.runners.crm_writes import (
     CrmWriter,
     NewLink,
@@ -83,7 +89,7 @@ from calsync.sync.runners.series_edits import (
     settled_series_write,
 )
 from calsync.sync.runners.sync_log import RunLog
-from calsync.sync.state import GraphDeleted, GraphEvent, Origin
+from calsync.sync.state import GraphDeleted, GraphEvent, Origin, PendingWrite
 from calsync.sync.storage.models import (
     CursorStatus,
     DeltaCursor,
@@ -566,6 +572,8 @@ class PullRunner:
             if again is None or _writes_graph(again.plan) or _deletes(again.plan):
                 del kept[id(entry)]
                 advance = False
+                if entry.wrote_graph:
+                    _keep_write_in_flight(links.get(entry.graph_id), entry)
                 log.action(
                     Direction.NONE,
                     "changed_in_crm_meanwhile",
@@ -727,6 +735,20 @@ DISCARDED_MESSAGE = (
     "This event was deleted in Microsoft 365 in a run held by the mass-deletion guard; an "
     "administrator chose to keep it in the CRM, so it is no longer synced."
 )
+
+
+def _keep_write_in_flight(record: SyncLinkRecord | None, entry: _Planned) -> None:
+    """The event's Graph write of this run went out but its plan is dropped (the CRM changed
+    meanwhile): keep that write on the link as a write in flight, as the push does before sending,
+    so the next merge takes our own value in Microsoft 365 for the base rather than an Outlook edit
+    that would beat the newer CRM save. Only the fields written count as ours: the plan's other
+    values (an Outlook change it would have brought to the CRM) stay Outlook's."""
+    update = next((a for a in entry.plan.actions if isinstance(a, UpdateInGraph)), None)
+    if record is None or update is None or entry.basis.crm_version is None:
+        return
+    written = {name: getattr(update.snapshot, name) for name in update.fields}
+    after = replace(snapshot_from_json(record.base), **written)
+    record_pending_write(record, PendingWrite(after, entry.basis.crm_version))
 
 
 def _discarded(planned: _Planned) -> _Planned:
