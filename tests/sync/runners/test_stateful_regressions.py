@@ -112,6 +112,41 @@ async def test_an_occurrence_deleted_after_its_series_edit_was_pushed_stays_dele
     assert world.log("restored_by_outlook_edit") == []
 
 
+async def test_an_occurrence_edited_after_its_series_edit_was_pushed_keeps_its_edit(
+    world: World,
+) -> None:
+    """Found by the stateful test, the same window as the deletion above: the series renamed in the
+    CRM is pushed at once, and before a pull brings the new name to the CRM's occurrences the
+    person renames one occurrence. Outlook's occurrence shows the pushed series name (our own
+    write), so the occurrence's CRM edit lost a "conflict" to the CRM's own series edit. An
+    occurrence edit beats a series edit, as in Outlook: it becomes an exception."""
+    master_id = await _daily_series(world, LEE, "Planning")
+    master, [first, _, _] = _crm_series(world, LEE)
+
+    world.crm_update(master.id, subject="Planning (new room)")
+    await world.sync.push_pending()
+    world.crm_update(first.id, subject="Planning (kick-off)")
+    await world.sync.run_once()
+    await world.sync.run_once()
+
+    _, occurrences = _crm_series(world, LEE)
+    assert [e.subject for e in occurrences] == [
+        "Planning (kick-off)",
+        "Planning (new room)",
+        "Planning (new room)",
+    ]
+    outlook = {
+        e.original_start: e
+        for e in await world.outlook_events(LEE)
+        if e.series_master_id == master_id
+    }
+    assert (outlook[first.start_at].type, outlook[first.start_at].subject) == (
+        "exception",
+        "Planning (kick-off)",
+    )
+    assert world.log("conflict_microsoft365_won") == []
+
+
 async def test_the_organizer_edits_an_occurrence_an_attendee_deleted(world: World) -> None:
     """An emulator bug the stateful test found: the attendee's deleted occurrence was a tombstone
     the organizer's edit was stored on without the event's fields, and every calendarView of her

@@ -38,7 +38,7 @@ from calsync.sync.fields import EventSnapshot, TimedSpan
 from calsync.sync.plan import crm_event_id_from_transaction_id
 from calsync.sync.runners.convert import crm_event_of, sync_link_of
 from calsync.sync.runners.series_edits import (
-    deleted_occurrence_link,
+    occurrence_link_after_series_push,
     rebased_occurrence_bases,
     settled_series_write,
 )
@@ -249,13 +249,14 @@ class RoundLookups:
             if graph.graph_id in self.occurrence_bases:
                 link = replace(link, base=self.occurrence_bases[graph.graph_id])
             event = self.events.get(record.crm_event_id)
-            if event is None and isinstance(graph, GraphEvent):
-                link = deleted_occurrence_link(link, self.links, graph)
             crm: CrmEvent | CrmDeleted = (
                 crm_event_of(self.session, event, self.mailbox, link)
                 if event is not None
                 else CrmDeleted(str(record.crm_event_id))
             )
+            if isinstance(graph, GraphEvent) and graph.series_master_id is not None:
+                edited = crm.snapshot if isinstance(crm, CrmEvent) else None
+                link = occurrence_link_after_series_push(link, self.links, graph, edited)
             basis = Basis(
                 link_stamp(record),
                 record.crm_event_id,

@@ -17,7 +17,8 @@ An occurrence deleted in the CRM whose deletion was not sent yet is rebased on t
 too: otherwise its delete meets a 412 and the pull reads our own series value as an Outlook edit
 of an event deleted in the CRM, and brings the meeting back. An occurrence deleted after the series
 edit was pushed, before a pull brought the series' value to it, has a base older than that value;
-the pull merges it with the series' synced value as its base (`deleted_occurrence_link`).
+the pull merges it with the series' synced value as its base, and so it does for an occurrence
+the CRM edited in that window (`occurrence_link_after_series_push`).
 
 The same holds for a series write whose record a crash lost (a write in flight): whichever run
 settles it as our own — the push's retry or the pull — rebases the occurrences as recording it
@@ -109,15 +110,20 @@ def rebased_occurrence_bases(session: Session, pushed: UpdateInGraph) -> dict[st
     return rebased
 
 
-def deleted_occurrence_link(
-    link: SyncLink, links: Mapping[str, SyncLinkRecord], graph: GraphEvent
+def occurrence_link_after_series_push(
+    link: SyncLink,
+    links: Mapping[str, SyncLinkRecord],
+    graph: GraphEvent,
+    crm: EventSnapshot | None,
 ) -> SyncLink:
-    """The link of an occurrence deleted in the CRM, as the pull must merge it: where Outlook shows
-    the series' own synced value (its master's base, or our write in flight on it), that value is
-    the series' change reaching the occurrence — our own push, or a series value the CRM already
-    holds — and belongs to the base, not an Outlook edit of the occurrence that would bring the
-    deleted meeting back (SPEC §2). That happens when the CRM deletes an occurrence after a series
-    edit was pushed but before a pull brought the series' new value to the occurrence."""
+    """The link of an occurrence as the pull must merge it when the CRM deleted it (`crm` None) or
+    holds its own edit of a field not pushed yet: where Outlook shows the series' own synced value
+    (its master's base, or our write in flight on it), that value is the series' change reaching
+    the occurrence — our own push, or a series value the CRM already holds — and belongs to the
+    base. It is not an Outlook edit of the occurrence, which would bring a deleted meeting back
+    (SPEC §2) or beat the occurrence's own CRM edit (an occurrence edit beats a series edit, as in
+    Outlook). That happens when the CRM deletes or edits an occurrence after a series edit was
+    pushed but before a pull brought the series' new value to the occurrence."""
     master = links.get(graph.series_master_id) if graph.series_master_id else None
     if master is None:
         return link
@@ -129,6 +135,7 @@ def deleted_occurrence_link(
         for name in SERIES_WIDE_FIELDS
         if getattr(graph.snapshot, name) != getattr(link.base, name)
         and any(getattr(graph.snapshot, name) == getattr(series, name) for series in known)
+        and (crm is None or getattr(crm, name) != getattr(link.base, name))
     }
     return replace(link, base=replace(link.base, **values)) if values else link
 
