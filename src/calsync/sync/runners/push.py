@@ -1,14 +1,16 @@
 """The push runner: drains the outbox to Microsoft 365 (SPEC §2, CRM → Microsoft 365).
 
 Per CRM event with pending entries: read the event and its link and ask the core (`plan_push`);
-its one Graph write waits in its mailbox's batch. A batch of 20 writes (or what is left at the
-end) goes to Graph as one JSON `$batch` — one write per event, so the items are independent — and
-then, per item, one CRM transaction records the outcome — link, invitation sent, Teams join URL,
-sync status, log — and deletes the entries. A crash between the batch and those commits leaves the
-entries: the retry POSTs again with the same transactionId (Graph answers with the event made the
-first time) or PATCHes the same values again, so nothing is duplicated. A refused or failed item
-(or a batch that failed as a whole) leaves its entries too, with the error on the event's sync
-status; the other items of the batch are recorded as usual.
+its one Graph write waits in its mailbox's batch, its intent in the transaction that commits just
+before that batch is sent. A batch of 20 writes (or what is left at the end) goes to Graph as one
+JSON `$batch` — one write per event, so the items are independent — and then one CRM transaction
+records the items' outcomes — link, invitation sent, Teams join URL, sync status, log — and
+deletes their entries (each item in a transaction of its own only when the CRM refuses one). The
+rows a batch reads are loaded per batch (`BatchReads`), not per event. A crash between the batch
+and that commit leaves the entries: the retry POSTs again with the same transactionId (Graph
+answers with the event made the first time) or PATCHes the same values again, so nothing is
+duplicated. A refused or failed item (or a batch that failed as a whole) leaves its entries too,
+with the error on the event's sync status; the other items of the batch are recorded as usual.
 
 If-Match protects updates: a 412 means the event was changed in Outlook meanwhile, and the entry
 waits for the next pull, which merges both sides field by field.
