@@ -193,6 +193,60 @@ async def test_the_request_budget_makes_the_next_request_wait_for_the_window() -
     assert waits == [570.0]  # the fourth request waits until the first leaves the 10-minute window
 
 
+async def test_every_item_of_a_batch_counts_against_the_mailbox_budget() -> None:
+    """Outlook throttles each $batch item on its own (GRAPH.md §7): a batch of 3 spends 3."""
+    now = [0.0]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    limiter = MailboxLimiter(
+        concurrency=4, budget=5, window_seconds=600, clock=lambda: now[0], sleep=sleep
+    )
+    async with limiter.slot(3):  # t=0: 3 of 5 spent
+        pass
+    now[0] = 10.0
+    async with limiter.slot():  # t=10: 4 of 5
+        pass
+    now[0] = 20.0
+    async with limiter.slot(3):  # needs room for 3: the batch's three starts must leave first
+        pass
+    assert waits == [580.0]
+    with pytest.raises(ValueError, match="items"):
+        async with limiter.slot(0):
+            pass
+
+
+async def test_a_batch_holds_as_many_slots_as_outlook_runs_its_items_at_once() -> None:
+    """Outlook runs up to 4 items of a batch in parallel: while a batch of 20 is in flight no
+    other request to that mailbox starts, and two batches never deadlock on partial slots."""
+    limiter = MailboxLimiter(concurrency=4, budget=1000, window_seconds=600)
+    release = asyncio.Event()
+    started: list[str] = []
+
+    async def request(name: str, items: int) -> None:
+        async with limiter.slot(items):
+            started.append(name)
+            await release.wait()
+
+    batch = asyncio.create_task(request("batch", 20))
+    await asyncio.sleep(0.01)
+    others = [
+        asyncio.create_task(request("single", 1)),
+        asyncio.create_task(request("batch-2", 2)),
+        asyncio.create_task(request("batch-3", 3)),
+    ]
+    await asyncio.sleep(0.01)
+    assert started == ["batch"]
+    assert limiter.in_flight == 4
+    release.set()
+    await asyncio.wait_for(asyncio.gather(batch, *others), timeout=5)
+    assert sorted(started) == ["batch", "batch-2", "batch-3", "single"]
+    assert limiter.peak_in_flight == 4
+
+
 async def test_mailboxes_are_limited_separately_and_case_insensitively(make_client: Build) -> None:
     harness = make_client(_sequence(httpx.Response(200, json=event_json("A"))))
     limits = harness.transport.limits

@@ -120,7 +120,9 @@ async def _post(
     transport: GraphTransport, pending: dict[str, RequestSpec], mailbox: str | None
 ) -> dict[str, _ItemResponse]:
     payload = {"requests": [_item_json(item_id, spec) for item_id, spec in pending.items()]}
-    response = await transport.send("POST", "/$batch", mailbox=mailbox, json=payload)
+    response = await transport.send(
+        "POST", "/$batch", mailbox=mailbox, json=payload, items=len(pending)
+    )
     try:
         parsed = _BatchResponse.model_validate_json(response.content)
     except ValidationError as exc:

@@ -34,7 +34,9 @@ class MailboxLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        self._concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
+        self._multi_slot_lock = asyncio.Lock()
         self._budget = budget
         self._window = window_seconds
         self._clock = clock
@@ -46,33 +48,65 @@ class MailboxLimiter:
         self.peak_in_flight = 0
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold one of the mailbox's concurrent slots for the duration of one HTTP exchange."""
-        async with self._slots:
+    async def slot(self, items: int = 1) -> AsyncIterator[None]:
+        """Hold the mailbox's concurrent slots for the duration of one HTTP exchange that carries
+        `items` Graph requests (a `$batch`'s items; 1 otherwise).
+
+        Every item counts against the request budget, as Outlook throttles each item on its own;
+        and Outlook runs up to 4 items of a batch at once, so a batch holds as many slots as it
+        can run items at once (at most all of them), not one.
+        """
+        if items < 1:
+            raise ValueError(f"items: a request carries at least one Graph request, not {items}")
+        wanted = min(items, self._concurrency)
+        async with self._acquired(wanted):
             while (pause := self._resume_at - self._clock()) > 0:
                 await self._sleep(pause)
-            await self._spend_budget()
-            self.in_flight += 1
+            await self._spend_budget(items)
+            self.in_flight += wanted
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:
                 yield
             finally:
-                self.in_flight -= 1
+                self.in_flight -= wanted
+
+    @asynccontextmanager
+    async def _acquired(self, wanted: int) -> AsyncIterator[None]:
+        """Take `wanted` slots. Requests needing several take them one by one under a lock, so
+        two of them never each hold part of the slots while waiting for the rest."""
+        taken = 0
+        try:
+            if wanted == 1:
+                await self._slots.acquire()
+                taken = 1
+            else:
+                async with self._multi_slot_lock:
+                    for _ in range(wanted):
+                        await self._slots.acquire()
+                        taken += 1
+            yield
+        finally:
+            for _ in range(taken):
+                self._slots.release()
 
     def hold_off(self, seconds: float) -> None:
         """Start no request to this mailbox for ``seconds`` (Graph's ``Retry-After`` for it)."""
         self._resume_at = max(self._resume_at, self._clock() + seconds)
 
-    async def _spend_budget(self) -> None:
+    async def _spend_budget(self, items: int) -> None:
+        """Wait until `items` more requests fit in the window's budget, then count them."""
+        needed = min(items, self._budget)
         async with self._budget_lock:
             while True:
                 now = self._clock()
                 while self._starts and self._starts[0] <= now - self._window:
                     self._starts.popleft()
-                if len(self._starts) < self._budget:
-                    self._starts.append(now)
+                if len(self._starts) + needed <= self._budget:
+                    self._starts.extend([now] * items)
                     return
-                await self._sleep(self._starts[0] + self._window - now)
+                await self._sleep(
+                    self._starts[len(self._starts) + needed - self._budget - 1] + self._window - now
+                )
 
 
 class MailboxLimits:

@@ -148,12 +148,14 @@ class GraphTransport:
         headers: Mapping[str, str] | None = None,
         prefer: Sequence[str] = (),
         retry_precondition: bool = False,
+        items: int = 1,
     ) -> httpx.Response:
         """Send one request, retrying transient failures; returns the successful response or raises.
 
         ``retry_precondition`` lets reads retry one 412, which Exchange sometimes returns
         transiently on plain GETs (GRAPH.md §6); writes never do, because their 412 means "your ETag
-        is stale".
+        is stale". ``items``: how many Graph requests this one carries (a ``$batch``'s items), each
+        counted against the mailbox's limits as Outlook counts them (GRAPH.md §7).
         """
         request_headers = {
             "Prefer": ", ".join((IMMUTABLE_ID, *prefer)),
@@ -196,7 +198,9 @@ class GraphTransport:
             async for attempt in retrying:
                 with attempt:
                     attempts += 1
-                    return await self._exchange(method, url, mailbox, params, json, request_headers)
+                    return await self._exchange(
+                        method, url, mailbox, params, json, request_headers, items
+                    )
         except GraphError as error:
             error.attempts = attempts
             raise
@@ -210,15 +214,16 @@ class GraphTransport:
         params: Mapping[str, str] | None,
         json: Any,
         headers: dict[str, str],
+        items: int,
     ) -> httpx.Response:
         """One attempt: at most two HTTP exchanges (the second only after a 401 and a token
         refresh)."""
         limiter = self.limits.for_mailbox(mailbox)
         token = await self._tokens.token()
-        response = await self._once(limiter, method, url, params, json, headers, token)
+        response = await self._once(limiter, method, url, params, json, headers, token, items)
         if response.status_code == 401:
             token = await self._tokens.refresh(token)
-            response = await self._once(limiter, method, url, params, json, headers, token)
+            response = await self._once(limiter, method, url, params, json, headers, token, items)
         if response.status_code < 400:
             return response
         error = error_from_response(
@@ -237,8 +242,9 @@ class GraphTransport:
         json: Any,
         headers: dict[str, str],
         token: str,
+        items: int,
     ) -> httpx.Response:
-        async with limiter.slot():
+        async with limiter.slot(items):
             try:
                 return await self._http.request(
                     method,
