@@ -175,45 +175,50 @@ async def test_no_more_than_four_requests_per_mailbox_are_in_flight() -> None:
     assert limiter.peak_in_flight == 4
 
 
+class ManualClock:
+    """A clock that moves only when told to, or by the time a limiter sleeps (recorded)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
 async def test_the_request_budget_makes_the_next_request_wait_for_the_window() -> None:
-    now = [0.0]
-    waits: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        now[0] += seconds
-
+    clock = ManualClock()
     limiter = MailboxLimiter(
-        concurrency=4, budget=3, window_seconds=600, clock=lambda: now[0], sleep=sleep
+        concurrency=4, budget=3, window_seconds=600, clock=clock, sleep=clock.sleep
     )
     for offset in (0.0, 10.0, 20.0, 30.0):
-        now[0] = max(now[0], offset)
+        clock.now = max(clock.now, offset)
         async with limiter.slot():
             pass
-    assert waits == [570.0]  # the fourth request waits until the first leaves the 10-minute window
+    assert clock.waits == [
+        570.0
+    ]  # the fourth request waits until the first leaves the 10-minute window
 
 
 async def test_every_item_of_a_batch_counts_against_the_mailbox_budget() -> None:
     """Outlook throttles each $batch item on its own (GRAPH.md §7): a batch of 3 spends 3."""
-    now = [0.0]
-    waits: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        now[0] += seconds
-
+    clock = ManualClock()
     limiter = MailboxLimiter(
-        concurrency=4, budget=5, window_seconds=600, clock=lambda: now[0], sleep=sleep
+        concurrency=4, budget=5, window_seconds=600, clock=clock, sleep=clock.sleep
     )
     async with limiter.slot(3):  # t=0: 3 of 5 spent
         pass
-    now[0] = 10.0
+    clock.now = 10.0
     async with limiter.slot():  # t=10: 4 of 5
         pass
-    now[0] = 20.0
+    clock.now = 20.0
     async with limiter.slot(3):  # needs room for 3: the batch's three starts must leave first
         pass
-    assert waits == [580.0]
+    assert clock.waits == [580.0]
     with pytest.raises(ValueError, match="items"):
         async with limiter.slot(0):
             pass

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from calsync.crm.errors import RecurrenceManagedInMicrosoft365Error
 from calsync.crm.models import Event
 from calsync.crm.services.event_input import AttendeeInput
+from calsync.graph.models import Event as GraphModelEvent
 from calsync.graph.models import PatternedRecurrence, RecurrencePattern, RecurrenceRange
 from calsync.sync.recurrence_summary import format_day
 from calsync.sync.storage.models import OutboxEntry
@@ -203,6 +204,20 @@ async def test_a_series_deleted_in_outlook_leaves_the_crm_with_all_its_occurrenc
     assert all(world.crm_event(e.id) is None for e in (series, *occurrences))
 
 
+async def _synced_series_with_a_guest(world: World) -> tuple[GraphModelEvent, datetime]:
+    """A weekly series of four in Adele's calendar inviting an outside guest, synced once."""
+    start = soon(3, 15)
+    master = await world.outlook_create(
+        ADELE,
+        "Weekly check-in",
+        start,
+        attendees=("guest@tailspin.example",),
+        recurrence=_weekly(start, 4),
+    )
+    await world.sync.run_once()
+    return master, start
+
+
 async def test_a_series_deleted_in_the_crm_is_removed_from_outlook(world: World) -> None:
     master_id, _ = await _weekly_series(world, "Weekly check-in", 4)
     await world.sync.run_once()
@@ -220,15 +235,7 @@ async def test_a_series_deleted_in_the_crm_is_removed_from_outlook(world: World)
 async def test_one_occurrence_deleted_in_the_crm_is_cancelled_alone_in_outlook(
     world: World,
 ) -> None:
-    start = soon(3, 15)
-    master = await world.outlook_create(
-        ADELE,
-        "Weekly check-in",
-        start,
-        attendees=("guest@tailspin.example",),
-        recurrence=_weekly(start, 4),
-    )
-    await world.sync.run_once()
+    master, start = await _synced_series_with_a_guest(world)
     series, occurrences = _split(world)
 
     world.crm_delete(occurrences[1].id)
@@ -248,15 +255,7 @@ async def test_one_occurrence_deleted_in_the_crm_is_cancelled_alone_in_outlook(
 async def test_a_series_with_guests_deleted_in_the_crm_is_cancelled_for_them(
     world: World,
 ) -> None:
-    start = soon(3, 15)
-    await world.outlook_create(
-        ADELE,
-        "Weekly check-in",
-        start,
-        attendees=("guest@tailspin.example",),
-        recurrence=_weekly(start, 4),
-    )
-    await world.sync.run_once()
+    await _synced_series_with_a_guest(world)
     series, _ = _split(world)
 
     world.crm_delete(series.id)
@@ -271,15 +270,7 @@ async def test_a_series_with_guests_deleted_in_the_crm_is_cancelled_for_them(
 async def test_a_series_deleted_in_the_crm_while_edited_in_outlook_comes_back_whole(
     world: World,
 ) -> None:
-    start = soon(3, 15)
-    master = await world.outlook_create(
-        ADELE,
-        "Weekly check-in",
-        start,
-        attendees=("guest@tailspin.example",),
-        recurrence=_weekly(start, 4),
-    )
-    await world.sync.run_once()
+    master, start = await _synced_series_with_a_guest(world)
     series, _ = _split(world)
 
     await world.outlook_update(ADELE, master.id, subject="Weekly check-in (new agenda)")
