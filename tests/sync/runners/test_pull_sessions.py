@@ -6,15 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
 from calsync.crm.database import create_database_engine, create_session_factory
 from calsync.graph.client import GraphClient
-from calsync.graph.models import PatternedRecurrence, RecurrencePattern, RecurrenceRange
 from tests.fixtures.emulator import ADELE
-from tests.sync.runners.world import World, soon
+from tests.sync.runners.world import World, soon, weekly
 
 WATCHED = ("get_event", "get_series_masters", "update_event", "cancel_event", "delete_event")
 
@@ -71,14 +69,7 @@ async def _busy_mailbox(world: World) -> tuple[int, int]:
     doomed = world.crm_create(ADELE, "Old meeting", soon(5))
     await world.sync.run_once()
     start = soon(7, 15)
-    local = start.astimezone(ZoneInfo("America/New_York"))
-    weekly = PatternedRecurrence(
-        pattern=RecurrencePattern(
-            type="weekly", interval=1, days_of_week=[local.strftime("%A").lower()]
-        ),
-        range=RecurrenceRange(type="numbered", start_date=local.date(), number_of_occurrences=3),
-    )
-    await world.outlook_create(ADELE, "Weekly planning", start, recurrence=weekly)
+    await world.outlook_create(ADELE, "Weekly planning", start, recurrence=weekly(start, 3))
     for event_id, subject in ((both, "Quarterly review (moved)"), (outlook_only, "Pension (2)")):
         link = world.link_of(event_id)
         assert link is not None

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -18,13 +17,12 @@ from calsync.crm.models import Event, SyncStatus
 from calsync.emulator.control_client import EmulatorControl
 from calsync.emulator.server import EmulatorServer
 from calsync.graph.client import GraphClient
-from calsync.graph.models import PatternedRecurrence, RecurrencePattern, RecurrenceRange
 from calsync.sync.runners import push as push_module
 from calsync.sync.runners.push import PushRunner
 from calsync.sync.storage.models import OutboxEntry
 from tests.fixtures.emulator import ADELE, MEGAN
 from tests.graph.emulator_support import settings_for
-from tests.sync.runners.world import World, soon
+from tests.sync.runners.world import World, soon, weekly
 
 
 class GraphRequests:
@@ -228,14 +226,9 @@ async def test_a_series_master_and_its_occurrences_never_share_a_batch(
     world: World, counted: CountedPush
 ) -> None:
     start = soon(2)
-    local = start.astimezone(ZoneInfo("America/New_York"))
-    pattern = PatternedRecurrence(
-        pattern=RecurrencePattern(
-            type="weekly", interval=1, days_of_week=[local.strftime("%A").lower()]
-        ),
-        range=RecurrenceRange(type="numbered", start_date=local.date(), number_of_occurrences=4),
+    master = await world.outlook_create(
+        ADELE, "Weekly check-in", start, recurrence=weekly(start, 4)
     )
-    master = await world.outlook_create(ADELE, "Weekly check-in", start, recurrence=pattern)
     await world.sync.run_once()
     [series] = [e for e in world.crm_events(ADELE) if e.m365_recurrence_summary]
     first, second = sorted(

@@ -10,17 +10,16 @@ commits the values it is about to send first, so the next run recognises its own
 from __future__ import annotations
 
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from calsync.crm.services.event_input import AttendeeInput
 from calsync.emulator.control_client import EmulatorControl
-from calsync.graph.models import Location, PatternedRecurrence, RecurrencePattern, RecurrenceRange
+from calsync.graph.models import Location
 from calsync.sync.storage.models import OutboxEntry
 from tests.fixtures.emulator import ADELE
-from tests.sync.runners.world import World, soon
+from tests.sync.runners.world import World, daily, soon
 
 
 class Crash(RuntimeError):
@@ -257,15 +256,7 @@ async def _series_write_lost_in_a_crash(world: World) -> tuple[str, int, int]:
     the push's batch writes the master to Graph and the process dies before recording it.
     Returns the master's Graph id, the CRM series and the second occurrence."""
     start = soon(5, 15)
-    pattern = PatternedRecurrence(
-        pattern=RecurrencePattern(type="daily", interval=1),
-        range=RecurrenceRange(
-            type="numbered",
-            start_date=start.astimezone(ZoneInfo("America/New_York")).date(),
-            number_of_occurrences=3,
-        ),
-    )
-    master = await world.outlook_create(ADELE, "Budget sprint", start, recurrence=pattern)
+    master = await world.outlook_create(ADELE, "Budget sprint", start, recurrence=daily(start, 3))
     await world.sync.run_once()
     events = world.crm_events(ADELE)
     [series] = [event for event in events if event.m365_recurrence_summary]

@@ -3,36 +3,21 @@ end to end against the emulator."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 import pytest
 
 from calsync.crm.models import SyncStatus
 from calsync.crm.services.event_rules import CRM_RECURRENCE_NOT_SYNCED
 from calsync.emulator.control_client import EmulatorControl
-from calsync.graph.models import Location, PatternedRecurrence, RecurrencePattern, RecurrenceRange
+from calsync.graph.models import Location
 from calsync.sync.storage.models import LogKind
 from tests.fixtures.emulator import ADELE
-from tests.sync.runners.world import World, soon
+from tests.sync.runners.world import World, daily, soon
 
 
 async def _daily_series(world: World, subject: str, count: int) -> str:
     start = soon(5, 15)
-    pattern = PatternedRecurrence(
-        pattern=RecurrencePattern(type="daily", interval=1),
-        range=RecurrenceRange(
-            type="numbered",
-            start_date=start.astimezone(ZoneInfo("America/New_York")).date(),
-            number_of_occurrences=count,
-        ),
-    )
-    master = await world.outlook_create(ADELE, subject, start, recurrence=pattern)
+    master = await world.outlook_create(ADELE, subject, start, recurrence=daily(start, count))
     return master.id
-
-
-async def _instances(world: World, master_id: str) -> list[str]:
-    found = [e async for e in world.outlook.instances(ADELE, master_id, soon(0), soon(30))]
-    return [e.id for e in sorted(found, key=lambda e: e.times().start)]
 
 
 async def test_a_series_deleted_after_all_its_occurrences_were_cancelled_leaves_the_crm(
@@ -40,7 +25,7 @@ async def test_a_series_deleted_after_all_its_occurrences_were_cancelled_leaves_
 ) -> None:
     master_id = await _daily_series(world, "Budget sprint", 2)
     await world.sync.run_once()
-    for occurrence in await _instances(world, master_id):
+    for occurrence in await world.instances(master_id):
         await world.outlook_delete(ADELE, occurrence)
     await world.sync.run_once()
     [series] = world.crm_events(ADELE)  # the series stays while Outlook still has it

@@ -20,29 +20,14 @@ from calsync.graph.models import PatternedRecurrence, RecurrencePattern, Recurre
 from calsync.sync.recurrence_summary import format_day
 from calsync.sync.storage.models import OutboxEntry
 from tests.fixtures.emulator import ADELE
-from tests.sync.runners.world import World, soon
+from tests.sync.runners.world import World, soon, weekly
 
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def _weekly(start: datetime, count: int) -> PatternedRecurrence:
-    local = start.astimezone(NEW_YORK)
-    return PatternedRecurrence(
-        pattern=RecurrencePattern(
-            type="weekly",
-            interval=1,
-            days_of_week=[local.strftime("%A").lower()],
-            first_day_of_week="sunday",
-        ),
-        range=RecurrenceRange(
-            type="numbered", start_date=local.date(), number_of_occurrences=count
-        ),
-    )
-
-
 async def _weekly_series(world: World, subject: str, count: int) -> tuple[str, datetime]:
     start = soon(3, 15)  # 15:00 UTC: the same date in New York
-    master = await world.outlook_create(ADELE, subject, start, recurrence=_weekly(start, count))
+    master = await world.outlook_create(ADELE, subject, start, recurrence=weekly(start, count))
     return master.id, start
 
 
@@ -56,11 +41,6 @@ def _split(world: World) -> tuple[Event, list[Event]]:
 
 def _start(event: Event) -> datetime:
     return event.start_at
-
-
-async def _instances(world: World, master_id: str) -> list[str]:
-    found = [e async for e in world.outlook.instances(ADELE, master_id, soon(0), soon(90))]
-    return [e.id for e in sorted(found, key=lambda e: e.times().start)]
 
 
 async def test_a_two_weekly_series_shows_outlooks_rule_in_words_and_every_occurrence(
@@ -101,7 +81,7 @@ async def test_exceptions_and_cancellations_made_before_the_first_run_arrive_as_
     world: World,
 ) -> None:
     master_id, start = await _weekly_series(world, "Weekly check-in", 4)
-    instances = await _instances(world, master_id)
+    instances = await world.instances(master_id)
     await world.outlook_update(ADELE, instances[1], subject="Weekly check-in (auditors)")
     await world.outlook.cancel_event(ADELE, instances[2])
 
@@ -123,7 +103,7 @@ async def test_a_recurrence_changed_in_outlook_changes_the_summary_and_the_occur
     series, _ = _split(world)
     assert (series.m365_recurrence_summary or "").endswith(", 3 times")
 
-    await world.outlook_update(ADELE, master_id, recurrence=_weekly(start, 5))
+    await world.outlook_update(ADELE, master_id, recurrence=weekly(start, 5))
     await world.sync.run_once()
 
     series, occurrences = _split(world)
@@ -143,8 +123,7 @@ async def test_an_attendee_added_to_a_series_in_the_crm_is_invited_to_every_occu
     await world.sync.run_once()
 
     instances = [
-        await world.outlook_event(ADELE, graph_id)
-        for graph_id in await _instances(world, master_id)
+        await world.outlook_event(ADELE, graph_id) for graph_id in await world.instances(master_id)
     ]
     assert len(instances) == 3
     for instance in instances:
@@ -212,7 +191,7 @@ async def _synced_series_with_a_guest(world: World) -> tuple[GraphModelEvent, da
         "Weekly check-in",
         start,
         attendees=("guest@tailspin.example",),
-        recurrence=_weekly(start, 4),
+        recurrence=weekly(start, 4),
     )
     await world.sync.run_once()
     return master, start
@@ -243,8 +222,7 @@ async def test_one_occurrence_deleted_in_the_crm_is_cancelled_alone_in_outlook(
     await world.sync.run_once()
 
     instances = [
-        await world.outlook_event(ADELE, graph_id)
-        for graph_id in await _instances(world, master.id)
+        await world.outlook_event(ADELE, graph_id) for graph_id in await world.instances(master.id)
     ]
     assert [i.times().start for i in instances] == [start + timedelta(weeks=n) for n in (0, 2, 3)]
     _, left = _split(world)
@@ -281,7 +259,7 @@ async def test_a_series_deleted_in_the_crm_while_edited_in_outlook_comes_back_wh
     restored, occurrences = _split(world)
     assert restored.subject == "Weekly check-in (new agenda)"
     assert [o.start_at for o in occurrences] == [start + timedelta(weeks=n) for n in range(4)]
-    assert len(await _instances(world, master.id)) == 4
+    assert len(await world.instances(master.id)) == 4
     assert not world.log("cancel_in_microsoft365")
 
 

@@ -12,13 +12,10 @@ import pytest
 from calsync.crm.models import Event
 from calsync.graph.models import (
     Location,
-    PatternedRecurrence,
-    RecurrencePattern,
-    RecurrenceRange,
 )
 from calsync.sync.runners.common import no_checkpoint
 from tests.fixtures.emulator import ADELE, LEE, MEGAN
-from tests.sync.runners.world import World, soon
+from tests.sync.runners.world import World, daily, soon
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -28,16 +25,8 @@ async def _daily_series(
 ) -> str:
     """A synced Outlook series of three daily meetings at 15:00 UTC; returns the master's id."""
     start = soon(7, 15)
-    pattern = PatternedRecurrence(
-        pattern=RecurrencePattern(type="daily", interval=1),
-        range=RecurrenceRange(
-            type="numbered",
-            start_date=start.astimezone(NEW_YORK).date(),
-            number_of_occurrences=3,
-        ),
-    )
     master = await world.outlook_create(
-        organizer, subject, start, recurrence=pattern, attendees=attendees
+        organizer, subject, start, recurrence=daily(start, 3), attendees=attendees
     )
     await world.sync.run_once()
     return master.id

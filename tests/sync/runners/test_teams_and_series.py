@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from calsync.crm.errors import RecurrenceManagedInMicrosoft365Error
 from calsync.crm.models import Event, SyncStatus
-from calsync.graph.models import PatternedRecurrence, RecurrencePattern, RecurrenceRange
 from calsync.sync.storage.models import LogKind
 from tests.fixtures.emulator import ADELE, KIOSK
-from tests.sync.runners.world import World, soon
+from tests.sync.runners.world import World, soon, weekly
 
 
 async def test_the_teams_join_url_comes_back_to_the_crm(world: World) -> None:
@@ -52,19 +50,9 @@ async def test_a_mailbox_that_cannot_host_teams_gives_a_visible_warning(world: W
 
 async def _outlook_series(world: World, count: int = 4) -> str:
     start = soon(7, 15)  # 15:00 UTC is a weekday afternoon in New York, same date
-    local = start.astimezone(ZoneInfo("America/New_York"))
-    pattern = PatternedRecurrence(
-        pattern=RecurrencePattern(
-            type="weekly",
-            interval=1,
-            days_of_week=[local.strftime("%A").lower()],
-            first_day_of_week="sunday",
-        ),
-        range=RecurrenceRange(
-            type="numbered", start_date=local.date(), number_of_occurrences=count
-        ),
+    master = await world.outlook_create(
+        ADELE, "Weekly check-in", start, recurrence=weekly(start, count)
     )
-    master = await world.outlook_create(ADELE, "Weekly check-in", start, recurrence=pattern)
     return master.id
 
 

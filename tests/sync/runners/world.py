@@ -8,6 +8,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,19 +23,53 @@ from calsync.crm.services.users import create_user
 from calsync.graph.client import GraphClient
 from calsync.graph.drafts import DraftAttendee, EventDraft
 from calsync.graph.models import Event as GraphModelEvent
-from calsync.graph.models import ItemBody
+from calsync.graph.models import (
+    ItemBody,
+    PatternedRecurrence,
+    RecurrencePattern,
+    RecurrenceRange,
+)
 from calsync.sync.engine import SyncEngine
 from calsync.sync.runners.common import Checkpoint, no_checkpoint
 from calsync.sync.storage.models import SyncLinkRecord, SyncLogEntry
 from tests.fixtures.emulator import ADELE, KIOSK, LEE, MEGAN
 
 MAILBOXES = (ADELE, MEGAN, LEE, KIOSK)
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 def soon(days: int, hour: int = 10) -> datetime:
     """A whole hour `days` from today (UTC), inside the default window."""
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return today + timedelta(days=days, hours=hour)
+
+
+def daily(start: datetime, count: int) -> PatternedRecurrence:
+    """Every day, `count` times, from `start`'s date in New York (where the test staff work)."""
+    return PatternedRecurrence(
+        pattern=RecurrencePattern(type="daily", interval=1),
+        range=RecurrenceRange(
+            type="numbered",
+            start_date=start.astimezone(NEW_YORK).date(),
+            number_of_occurrences=count,
+        ),
+    )
+
+
+def weekly(start: datetime, count: int) -> PatternedRecurrence:
+    """Every week on `start`'s weekday in New York, `count` times."""
+    local = start.astimezone(NEW_YORK)
+    return PatternedRecurrence(
+        pattern=RecurrencePattern(
+            type="weekly",
+            interval=1,
+            days_of_week=[local.strftime("%A").lower()],
+            first_day_of_week="sunday",
+        ),
+        range=RecurrenceRange(
+            type="numbered", start_date=local.date(), number_of_occurrences=count
+        ),
+    )
 
 
 class World:
@@ -190,6 +225,11 @@ class World:
 
     async def outlook_delete(self, mailbox: str, graph_id: str) -> None:
         await self.outlook.delete_event(mailbox, graph_id, etag="*")
+
+    async def instances(self, master_id: str, mailbox: str = ADELE) -> list[str]:
+        """The ids of a series' occurrences and exceptions in the next 90 days, in time order."""
+        found = [e async for e in self.outlook.instances(mailbox, master_id, soon(0), soon(90))]
+        return [e.id for e in sorted(found, key=lambda e: e.times().start)]
 
     async def outlook_events(self, mailbox: str) -> list[GraphModelEvent]:
         """Everything the mailbox shows in the window (cancelled copies left out)."""
