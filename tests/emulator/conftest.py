@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from calsync.emulator.control_client import EmulatorControl
 from calsync.emulator.server import EmulatorServer
 from tests.emulator.webhook_receiver import Receiver, serve_receiver
 from tests.fixtures.emulator import token_form
@@ -19,15 +18,6 @@ def receiver() -> Iterator[Receiver]:
     """A webhook receiver on loopback that records what the emulator sends it."""
     with serve_receiver() as running:
         yield running
-
-
-@pytest.fixture
-def control(emulator_server: EmulatorServer) -> Iterator[EmulatorControl]:
-    """The TLS emulator's control API, reset before and after the test."""
-    with EmulatorControl(emulator_server.base_url, verify=str(emulator_server.ca_path)) as control:
-        control.reset()
-        yield control
-        control.reset()
 
 
 @pytest.fixture

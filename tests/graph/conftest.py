@@ -5,7 +5,7 @@ would do."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,14 +150,6 @@ def event_json(event_id: str, subject: str = "Annual review", **extra: Any) -> d
 
 
 # ----- against the TLS emulator ------------------------------------------------------------------
-
-
-@pytest.fixture
-def control(emulator_server: EmulatorServer) -> Iterator[EmulatorControl]:
-    with EmulatorControl(emulator_server.base_url, verify=str(emulator_server.ca_path)) as control:
-        control.reset()
-        yield control
-        control.reset()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ connection an administrator would enter for it."""
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -62,14 +62,6 @@ def endpoints(emulator_server: EmulatorServer) -> GraphEndpoints:
 @pytest.fixture
 def connection() -> TenantConnection:
     return TenantConnection(tenant_id=TENANT, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
-
-
-@pytest.fixture
-def control(emulator_server: EmulatorServer) -> Iterator[EmulatorControl]:
-    with EmulatorControl(emulator_server.base_url, verify=str(emulator_server.ca_path)) as control:
-        control.reset()
-        yield control
-        control.reset()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ invited at the email on their record, at 10:00 in the advisor's zone, as a Teams
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,14 +25,6 @@ from tests.sync.runners.world import World
 from tests.workflows.conftest import annual_review
 
 NEW_YORK = ZoneInfo("America/New_York")  # Adele's zone in the World
-
-
-@pytest.fixture
-def control(emulator_server: EmulatorServer) -> Iterator[EmulatorControl]:
-    with EmulatorControl(emulator_server.base_url, verify=str(emulator_server.ca_path)) as control:
-        control.reset()
-        yield control
-        control.reset()
 
 
 @pytest.fixture

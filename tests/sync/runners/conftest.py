@@ -3,7 +3,7 @@ PostgreSQL) and the session's TLS emulator, reset for each test."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -12,14 +12,6 @@ from calsync.emulator.server import EmulatorServer
 from calsync.graph.client import GraphClient
 from tests.graph.emulator_support import settings_for
 from tests.sync.runners.world import World
-
-
-@pytest.fixture
-def control(emulator_server: EmulatorServer) -> Iterator[EmulatorControl]:
-    with EmulatorControl(emulator_server.base_url, verify=str(emulator_server.ca_path)) as control:
-        control.reset()
-        yield control
-        control.reset()
 
 
 @pytest.fixture
