@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,6 +18,8 @@ from calsync.runtime.connection import GraphEndpoints, TenantConnection
 from calsync.runtime.enablement import enable_sync, save_connection
 from calsync.runtime.secrets import SecretBox
 from calsync.runtime.service import SyncRuntime
+from calsync.sync.runners.pull import PullReport
+from calsync.sync.runners.push import PushReport
 from calsync.sync.storage.models import DeltaCursor
 from tests.fixtures.emulator import ADELE, MEGAN
 from tests.runtime.conftest import FAST_GRAPH
@@ -179,21 +180,6 @@ async def test_disabling_stops_the_runs_and_keeps_the_links(
     assert world.link_of(event_id) is not None
 
 
-@dataclass
-class _Pulled:
-    crm_writes: int = 0
-    graph_writes: int = 0
-    deferred: int = 0
-    errors: int = 0
-
-
-@dataclass
-class _Pushed:
-    pushed: int = 0
-    failed: int = 0
-    graph_writes: int = 0
-
-
 class _OverlapRecordingEngine:
     """An engine whose pulls take a while and record how many ran at once per mailbox."""
 
@@ -203,16 +189,16 @@ class _OverlapRecordingEngine:
         self.most_at_once: dict[str, int] = {}
         self.pulls = 0
 
-    async def push_pending(self) -> _Pushed:
-        return _Pushed()
+    async def push_pending(self) -> PushReport:
+        return PushReport()
 
-    async def pull_mailbox(self, address: str) -> _Pulled:
+    async def pull_mailbox(self, address: str) -> PullReport:
         self.running[address] = self.running.get(address, 0) + 1
         self.most_at_once[address] = max(self.most_at_once.get(address, 0), self.running[address])
         self.pulls += 1
         await asyncio.sleep(0.05)
         self.running[address] -= 1
-        return _Pulled()
+        return PullReport(address)
 
     def synced_mailboxes(self) -> list[str]:
         return self.mailboxes

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import threading
-from dataclasses import dataclass
 
 import pytest
 
@@ -25,6 +24,8 @@ from calsync.runtime.host import RuntimeHost
 from calsync.runtime.secrets import SecretBox
 from calsync.runtime.service import SyncRuntime
 from calsync.runtime.waiting import wait_for_signal
+from calsync.sync.runners.pull import PullReport
+from calsync.sync.runners.push import PushReport
 from tests.sync.runners.world import World
 
 # However many loop iterations pass between a wake-up and a stop, the stop wins. The window that
@@ -62,33 +63,18 @@ async def test_a_waiter_says_whether_it_was_woken_or_timed_out() -> None:
     assert await wait_for_signal(signal, 60) is True
 
 
-@dataclass
-class _Pushed:
-    pushed: int = 0
-    failed: int = 0
-    graph_writes: int = 0
-
-
-@dataclass
-class _Pulled:
-    crm_writes: int = 0
-    graph_writes: int = 0
-    deferred: int = 0
-    errors: int = 0
-
-
 class _CountingEngine:
     """An engine with nothing to do, counting the pushes the worker started."""
 
     def __init__(self) -> None:
         self.pushes = 0
 
-    async def push_pending(self) -> _Pushed:
+    async def push_pending(self) -> PushReport:
         self.pushes += 1
-        return _Pushed()
+        return PushReport()
 
-    async def pull_mailbox(self, address: str) -> _Pulled:
-        return _Pulled()
+    async def pull_mailbox(self, address: str) -> PullReport:
+        return PullReport(address)
 
     def synced_mailboxes(self) -> list[str]:
         return []
