@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -202,33 +202,16 @@ class CrmWriter:
         )
 
     def _new_event_input(self, owner: User, create: CreateInCrm) -> EventInput:
-        """A new Outlook event as CRM input: every field of its snapshot, as `event_input` gives
-        them for a new event, built at once. Its attendees go as bare addresses: the CRM's
-        `plan_attendees` resolves them to their records with the round's matches (SPEC §3), so
-        the sync does not do it as well."""
+        """A new Outlook event as CRM input, every field of its snapshot. Its attendees go as bare
+        addresses: the CRM's `plan_attendees` resolves them to their records with the round's
+        matches (SPEC §3), so the sync does not do it as well."""
         snapshot = create.snapshot
-        timing = snapshot.timing
-        start: datetime | date
-        end: datetime | date
-        if isinstance(timing, AllDaySpan):
-            start, end, zone, all_day = timing.first_day, timing.end_day, owner.time_zone, True
-        else:
-            start, end, zone, all_day = timing.start, timing.end, timing.time_zone, False
         return EventInput(
             owner_id=owner.id,
-            subject=snapshot.subject or "(no subject)",
-            start=start,
-            end=end,
-            time_zone=zone,
-            is_all_day=all_day,
-            description=snapshot.body,
-            location=snapshot.location[:255],
-            show_as=_crm_show_as(snapshot.show_as),
-            is_private=snapshot.is_private,
-            is_teams_meeting=snapshot.is_teams_meeting,
             attendees=self._attendee_inputs(
                 snapshot, owner, create.graph_id, resolve_records=False
             ),
+            **_field_values(snapshot, SNAPSHOT_FIELDS, owner.time_zone),  # type: ignore[arg-type]
         )
 
     def _series_events(self, master_graph_ids: Iterable[str | None]) -> dict[str, int]:
@@ -357,48 +340,9 @@ class CrmWriter:
                 owner_id=owner.id, subject="", start=self.now, end=self.now, time_zone=None
             )
         )
-        wanted = (
-            fields
-            if fields is not None
-            else {
-                "subject",
-                "body",
-                "location",
-                "timing",
-                "show_as",
-                "is_private",
-                "is_teams_meeting",
-                "attendees",
-            }
-        )
-        changes: dict[str, object] = {}
-        if "subject" in wanted:
-            changes["subject"] = snapshot.subject or "(no subject)"
-        if "body" in wanted:
-            changes["description"] = snapshot.body
-        if "location" in wanted:
-            changes["location"] = snapshot.location[:255]
-        if "timing" in wanted:
-            timing = snapshot.timing
-            start: datetime | date
-            end: datetime | date
-            if isinstance(timing, AllDaySpan):
-                start, end = timing.first_day, timing.end_day
-                zone = event.time_zone if event is not None else owner.time_zone
-                changes.update(start=start, end=end, time_zone=zone, is_all_day=True)
-            else:
-                changes.update(
-                    start=timing.start,
-                    end=timing.end,
-                    time_zone=timing.time_zone,
-                    is_all_day=False,
-                )
-        if "show_as" in wanted:
-            changes["show_as"] = _crm_show_as(snapshot.show_as)
-        if "is_private" in wanted:
-            changes["is_private"] = snapshot.is_private
-        if "is_teams_meeting" in wanted:
-            changes["is_teams_meeting"] = snapshot.is_teams_meeting
+        wanted = fields if fields is not None else {*SNAPSHOT_FIELDS, "attendees"}
+        all_day_zone = event.time_zone if event is not None else owner.time_zone
+        changes = _field_values(snapshot, wanted, all_day_zone)
         if "attendees" in wanted:
             changes["attendees"] = self._attendee_inputs(snapshot, owner, graph_id)
         return replace(base, **changes)  # type: ignore[arg-type]
@@ -486,8 +430,45 @@ class CrmWriter:
         return refs
 
 
-def _crm_show_as(show_as: ShowAs) -> CrmShowAs:
-    return CrmShowAs.BUSY if show_as is ShowAs.UNKNOWN else CrmShowAs(show_as.value)
+SNAPSHOT_FIELDS = frozenset(
+    {"subject", "body", "location", "timing", "show_as", "is_private", "is_teams_meeting"}
+)
+"""The snapshot's fields other than attendees, by the names `event_input` takes."""
+
+
+def _field_values(
+    snapshot: EventSnapshot, wanted: Iterable[str], all_day_zone: str | None
+) -> dict[str, object]:
+    """The CRM event values of the snapshot's `wanted` fields (attendees left to the caller); an
+    all-day event keeps `all_day_zone` (the event's, or its owner's for a new one)."""
+    wanted = set(wanted)
+    values: dict[str, object] = {}
+    if "subject" in wanted:
+        values["subject"] = snapshot.subject or "(no subject)"
+    if "body" in wanted:
+        values["description"] = snapshot.body
+    if "location" in wanted:
+        values["location"] = snapshot.location[:255]
+    if "timing" in wanted:
+        timing = snapshot.timing
+        if isinstance(timing, AllDaySpan):
+            values.update(
+                start=timing.first_day, end=timing.end_day, time_zone=all_day_zone, is_all_day=True
+            )
+        else:
+            values.update(
+                start=timing.start, end=timing.end, time_zone=timing.time_zone, is_all_day=False
+            )
+    if "show_as" in wanted:
+        show_as = snapshot.show_as
+        values["show_as"] = (
+            CrmShowAs.BUSY if show_as is ShowAs.UNKNOWN else CrmShowAs(show_as.value)
+        )
+    if "is_private" in wanted:
+        values["is_private"] = snapshot.is_private
+    if "is_teams_meeting" in wanted:
+        values["is_teams_meeting"] = snapshot.is_teams_meeting
+    return values
 
 
 def _series_not_imported(action: CreateInCrm) -> SkipEvent:
