@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
@@ -60,47 +59,14 @@ class PlannedAttendee:
         return ("email", self.email_normalized)
 
 
-_MEMBERS: dict[type[AttendeeType | ResponseStatus], dict[str, AttendeeType | ResponseStatus]] = {
-    kind: {member.value: member for member in kind} for kind in (AttendeeType, ResponseStatus)
-}
-
-
 def _enum_value(kind: type[EnumT], value: EnumT | str, field: str) -> EnumT:
-    # A member or its value, found by value (a StrEnum member equals its value); anything else is
-    # refused as `kind(value)` refuses it.
     try:
-        member = _MEMBERS[kind].get(value)
-    except TypeError:  # unhashable
-        member = None
-    if member is None:
+        return kind(value)
+    except ValueError:
         allowed = ", ".join(member.value for member in kind)
         raise InvalidInputError(
             f"unknown value '{value}'; use one of: {allowed}", field=field
         ) from None
-    return member  # type: ignore[return-value]
-
-
-@dataclass(frozen=True, slots=True)
-class _Fields:
-    """The names an attendee's errors give, made once per position."""
-
-    attendee: str
-    email: str
-    name: str
-    attendee_type: str
-    response_status: str
-
-
-@lru_cache(maxsize=MAX_ATTENDEES)
-def _fields(index: int) -> _Fields:
-    field = f"attendees[{index}]"
-    return _Fields(
-        field,
-        f"{field}.email",
-        f"{field}.name",
-        f"{field}.attendee_type",
-        f"{field}.response_status",
-    )
 
 
 def _too_many(count: int) -> InvalidInputError:
@@ -153,7 +119,7 @@ def plan_attendees(
     # address it is matched and told apart by.
     checked: list[tuple[PlannedAttendee, str | None]] = []
     for index, attendee in enumerate(attendees):
-        fields = _fields(index)
+        field = f"attendees[{index}]"
         linked = (
             (attendee.user_id is not None)
             + (attendee.individual_id is not None)
@@ -161,24 +127,26 @@ def plan_attendees(
         )
         if linked > 1:
             raise InvalidInputError(
-                "give only one of user_id, individual_id and contact_id", field=fields.attendee
+                "give only one of user_id, individual_id and contact_id", field=field
             )
-        email = optional_email(attendee.email, fields.email)
-        record_address = _record_address(records, attendee, fields.attendee)
+        email = optional_email(attendee.email, f"{field}.email")
+        record_address = _record_address(records, attendee, field)
         if email is None and not linked:
             raise InvalidInputError(
                 "an attendee needs a User, Individual or Contact, or an email address",
-                field=fields.email,
+                field=f"{field}.email",
             )
         planned = PlannedAttendee(
             user_id=attendee.user_id,
             individual_id=attendee.individual_id,
             contact_id=attendee.contact_id,
             email=email or record_address,
-            name=bounded_text(attendee.name, fields.name, 200) or None,
-            attendee_type=_enum_value(AttendeeType, attendee.attendee_type, fields.attendee_type),
+            name=bounded_text(attendee.name, f"{field}.name", 200) or None,
+            attendee_type=_enum_value(
+                AttendeeType, attendee.attendee_type, f"{field}.attendee_type"
+            ),
             response_status=_enum_value(
-                ResponseStatus, attendee.response_status, fields.response_status
+                ResponseStatus, attendee.response_status, f"{field}.response_status"
             ),
         )
         checked.append((planned, normalize_email(email) if email and not linked else None))
