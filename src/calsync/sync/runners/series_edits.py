@@ -66,12 +66,9 @@ def rebase_occurrences_on_series_push(session: Session, pushed: UpdateInGraph) -
     """Call in the transaction that records a successful PATCH of a series master, *before* the
     master's link is saved (its base is still the series as last synced). Returns how many
     occurrence links were rebased."""
-    rebased = rebased_occurrence_bases(session, pushed)
-    if not rebased:
-        return 0
-    for record in _occurrence_links(session, pushed):
-        if record.graph_id in rebased:
-            record.base = snapshot_to_json(rebased[record.graph_id])
+    rebased = _rebased_occurrences(session, pushed)
+    for record, base in rebased:
+        record.base = snapshot_to_json(base)
     return len(rebased)
 
 
@@ -79,13 +76,20 @@ def rebased_occurrence_bases(session: Session, pushed: UpdateInGraph) -> dict[st
     """The merge bases, by Graph id, that `rebase_occurrences_on_series_push` would give the
     occurrences of the master `pushed` wrote, computed without changing anything. The master's
     link must still hold its base from before that write."""
+    return {record.graph_id: base for record, base in _rebased_occurrences(session, pushed)}
+
+
+def _rebased_occurrences(
+    session: Session, pushed: UpdateInGraph
+) -> list[tuple[SyncLinkRecord, EventSnapshot]]:
+    """Each occurrence link whose base the series write `pushed` moves, with its new base."""
     master = session.scalar(
         select(SyncLinkRecord).where(
             SyncLinkRecord.mailbox == pushed.mailbox, SyncLinkRecord.graph_id == pushed.graph_id
         )
     )
     if master is None or master.event_type != GraphEventType.SERIES_MASTER.value:
-        return {}
+        return []
     before = snapshot_from_json(master.base)
     changed = [
         name
@@ -93,8 +97,8 @@ def rebased_occurrence_bases(session: Session, pushed: UpdateInGraph) -> dict[st
         if name in SERIES_WIDE_FIELDS and getattr(before, name) != getattr(pushed.snapshot, name)
     ]
     if not changed:
-        return {}
-    rebased: dict[str, EventSnapshot] = {}
+        return []
+    rebased: list[tuple[SyncLinkRecord, EventSnapshot]] = []
     for record in _occurrence_links(session, pushed):
         event = session.get(Event, record.crm_event_id)
         base = snapshot_from_json(record.base)
@@ -106,7 +110,7 @@ def rebased_occurrence_bases(session: Session, pushed: UpdateInGraph) -> dict[st
             crm = crm_event_of(session, event, record.mailbox, sync_link_of(record)).snapshot
             values = _own_edits_kept(changed, before, base, crm, pushed.snapshot)
         if values:
-            rebased[record.graph_id] = replace(base, **values)
+            rebased.append((record, replace(base, **values)))
     return rebased
 
 
