@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from calsync.crm.errors import CrmError
 from calsync.crm.models import Event, SyncStatus, User
+from calsync.crm.services.event_import import chunks
 from calsync.crm.services.event_sync_state import (
     mark_sync_error,
     mark_synced,
@@ -148,8 +149,6 @@ class _Ready:
 _ItemResult = GraphModelEvent | GraphError | None
 """A batch item's outcome: Graph's event (None: nothing came back, or nothing was sent), or the
 error the item ended with."""
-
-_IDS_PER_QUERY = 500  # below SQLite's and PostgreSQL's limits on bound parameters
 
 
 @dataclass
@@ -310,11 +309,11 @@ class PushRunner:
         ids = list(crm_event_ids)
         found: set[int] = set()
         with self._sessions() as session:
-            for start in range(0, len(ids), _IDS_PER_QUERY):
+            for part in chunks(ids):
                 found.update(
                     session.scalars(
                         select(SyncLinkRecord.crm_event_id).where(
-                            SyncLinkRecord.crm_event_id.in_(ids[start : start + _IDS_PER_QUERY]),
+                            SyncLinkRecord.crm_event_id.in_(part),
                             SyncLinkRecord.pending_snapshot.is_not(None),
                         )
                     )
@@ -343,12 +342,8 @@ class PushRunner:
             deletions: dict[str, list[int]] = defaultdict(list)
             ids = [group.crm_event_id for group in groups]
             existing: set[int] = set()
-            for start in range(0, len(ids), _IDS_PER_QUERY):
-                existing.update(
-                    session.scalars(
-                        select(Event.id).where(Event.id.in_(ids[start : start + _IDS_PER_QUERY]))
-                    )
-                )
+            for part in chunks(ids):
+                existing.update(session.scalars(select(Event.id).where(Event.id.in_(part))))
             for group in groups:
                 if group.crm_event_id in existing:
                     continue
