@@ -89,7 +89,7 @@ from calsync.sync.runners.series_edits import (
     settled_series_write,
 )
 from calsync.sync.runners.sync_log import RunLog
-from calsync.sync.state import GraphDeleted, GraphEvent, Origin, PendingWrite
+from calsync.sync.state import GraphDeleted, GraphEvent, GraphEventType, Origin, PendingWrite
 from calsync.sync.storage.models import (
     CursorStatus,
     DeltaCursor,
@@ -715,16 +715,22 @@ class PullRunner:
         master's link takes its new base. The states of this round's occurrences were planned on
         those bases already (`RoundLookups`); this stores them, also for occurrences whose plan
         was dropped."""
-        if not isinstance(item.graph, GraphEvent):
-            return
+        graph = item.graph
+        if (
+            not isinstance(graph, GraphEvent)
+            or graph.event_type is not GraphEventType.SERIES_MASTER
+        ):
+            return  # only a master's write reaches other events (and only its link is read)
         record = session.scalar(
             select(SyncLinkRecord).where(
-                SyncLinkRecord.mailbox == mailbox, SyncLinkRecord.graph_id == item.graph_id
+                SyncLinkRecord.mailbox == mailbox,
+                SyncLinkRecord.graph_id == item.graph_id,
+                SyncLinkRecord.pending_snapshot.is_not(None),
             )
         )
         if record is None:
             return
-        pushed = settled_series_write(sync_link_of(record), item.graph)
+        pushed = settled_series_write(sync_link_of(record), graph)
         if pushed is not None:
             rebase_occurrences_on_series_push(session, pushed)
             # A write of this run on top of it rebases from the series as it now stands.
